@@ -1,0 +1,28 @@
+# Copyright 2026 Cartona Marketplace Integration contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Cartona Marketplace Integration",
+    "summary": "Keep sale orders and the Cartona B2B marketplace in step",
+    "version": "18.0.1.0.0",
+    "category": "Sales/Sales",
+    "website": "https://github.com/cartona-marketplace/cartona_marketplace",
+    "author": "Cartona Marketplace Integration contributors",
+    "license": "LGPL-3",
+    "application": True,
+    "installable": True,
+    "depends": ["sale_management", "sale_stock", "queue_job"],
+    "external_dependencies": {"python": ["requests"]},
+    "data": [
+        "security/cartona_marketplace_groups.xml",
+        "security/ir.model.access.csv",
+        "security/cartona_marketplace_security.xml",
+        "data/queue_job_channel_data.xml",
+        "data/queue_job_function_data.xml",
+        "wizards/marketplace_sync_preview_views.xml",
+        "wizards/marketplace_delivery_confirm_views.xml",
+        "views/marketplace_config_views.xml",
+        "views/marketplace_sync_log_views.xml",
+        "views/sale_order_views.xml",
+        "views/cartona_marketplace_menus.xml",
+    ],
+}

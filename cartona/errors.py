@@ -1,0 +1,150 @@
+"""The errors raised by the Cartona client, and the helpers that classify responses.
+
+Every failure of a call to Cartona is one of four classes, so that callers decide once
+what to do with it (``ARCHITECTURE.md`` section 2, step 5):
+
+- :class:`TransientError`: timeout, connection trouble, 5xx or 429. Retry later,
+  after ``retry_after`` seconds when Cartona said so.
+- :class:`AuthenticationError`: 401/403. The token is wrong; retrying cannot help.
+- :class:`RejectedError`: any other 4xx. Cartona refused this request (unknown order,
+  forbidden transition, wrong OTP ...); the message carries Cartona's own words.
+- :class:`ProtocolError`: a 2xx whose body is not what the endpoint returns.
+
+None of them ever carries the API token: the client passes every text through
+:func:`redact` before it reaches an error, an exchange or a log line.
+"""
+
+import json
+import time
+from email.utils import parsedate_to_datetime
+
+#: Longest response text kept on an error or an exchange.
+BODY_LIMIT = 2000
+#: Longest server message copied into an error message.
+MESSAGE_LIMIT = 500
+#: JSON keys where Cartona (or a proxy in front of it) puts its error text.
+MESSAGE_KEYS = ("error", "message", "detail", "details", "errors")
+REDACTED = "***"
+
+
+def redact(text, secrets):
+    """Return ``text`` with each occurrence of every non-empty secret made ``***``."""
+    if not text:
+        return text
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def truncate(text, limit=BODY_LIMIT):
+    """Cut ``text`` to ``limit`` characters, saying how much was left out."""
+    if text is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit} more characters]"
+
+
+class CartonaError(Exception):
+    """Base class of every error the Cartona client raises.
+
+    ``status_code`` is the HTTP status (``None`` when no response came back), ``body``
+    the raw response text, truncated, and ``exchange`` the
+    :class:`~.client.Exchange` recorded for the failed attempt.
+    """
+
+    def __init__(self, message, status_code=None, body=None, exchange=None):
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.body = truncate(body)
+        self.exchange = exchange
+
+    def __str__(self):
+        if self.status_code is None:
+            return self.message
+        return f"{self.message} (HTTP {self.status_code})"
+
+
+class TransientError(CartonaError):
+    """A failure that may pass by itself: timeout, connection error, 5xx, 429.
+
+    ``retry_after`` is the delay in seconds Cartona asked for, or ``None``.
+    """
+
+    def __init__(
+        self, message, status_code=None, body=None, exchange=None, retry_after=None
+    ):
+        super().__init__(message, status_code, body, exchange)
+        self.retry_after = retry_after
+
+
+class AuthenticationError(CartonaError):
+    """Cartona refused the token (401/403)."""
+
+
+class RejectedError(CartonaError):
+    """Cartona refused the request itself (a 4xx other than 401, 403 and 429)."""
+
+
+class ProtocolError(CartonaError):
+    """A success status whose body is not what the endpoint returns."""
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait according to a ``Retry-After`` header, or ``None``.
+
+    Accepts delta-seconds (``"120"``, also ``"1.5"``) and an HTTP-date. A date in the
+    past gives ``0.0``; a missing or unreadable value gives ``None``.
+    """
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return _seconds_until_http_date(value, now)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return None
+    return max(seconds, 0.0)
+
+
+def _seconds_until_http_date(value, now):
+    """Seconds from ``now`` (epoch seconds, default the clock) until an HTTP-date."""
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    now = time.time() if now is None else now
+    return max(moment.timestamp() - now, 0.0)
+
+
+def extract_message(text):
+    """Cartona's error message from a response body, or the stripped raw text.
+
+    Looks for ``error``, ``message``, ``detail(s)`` and ``errors`` in a JSON object and
+    joins what it finds with ``": "``; falls back to the whole text.
+    """
+    if not text or not text.strip():
+        return ""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return truncate(text.strip(), MESSAGE_LIMIT)
+    if isinstance(data, dict):
+        parts = [_as_text(data[key]) for key in MESSAGE_KEYS if data.get(key)]
+        if parts:
+            return truncate(": ".join(parts), MESSAGE_LIMIT)
+    if isinstance(data, str):
+        return truncate(data, MESSAGE_LIMIT)
+    return truncate(text.strip(), MESSAGE_LIMIT)
+
+
+def _as_text(value):
+    """A message part: strings as they are, anything else as compact JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,152 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Thin adapter between Odoo records and the Cartona HTTP client.
+
+One method per remote verb, no business rules: those live in ``cartona.statuses`` and in
+``sale.order``. Every HTTP exchange is written to ``marketplace.sync.log``.
+"""
+
+import logging
+
+from odoo import api, models
+from odoo.exceptions import UserError
+from odoo.tools import split_every
+
+from ..cartona import errors, payloads
+from ..cartona.client import CartonaClient
+
+_logger = logging.getLogger(__name__)
+
+ERROR_OUTCOMES = {
+    errors.TransientError: "transient_error",
+    errors.AuthenticationError: "auth_error",
+    errors.RejectedError: "rejected",
+    errors.ProtocolError: "protocol_error",
+}
+
+
+def outcome_of(error):
+    """Log outcome of a core error (``success`` for ``None``)."""
+    if error is None:
+        return "success"
+    for error_class, outcome in ERROR_OUTCOMES.items():
+        if isinstance(error, error_class):
+            return outcome
+    return "error"
+
+
+class MarketplaceApi(models.AbstractModel):
+    _name = "marketplace.api"
+    _description = "Cartona API Adapter"
+
+    @api.model
+    def _client(self, config, on_exchange=None):
+        config.ensure_one()
+        return CartonaClient(
+            config.api_base_url,
+            config._get_token(),
+            timeout=config.timeout,
+            on_exchange=on_exchange,
+        )
+
+    @api.model
+    def _resolve_config(self, orders, config=None):
+        """The config to talk to: explicit argument, then context, then the orders' own."""
+        Config = self.env["marketplace.config"]
+        if config is None and self.env.context.get("marketplace_config_id"):
+            config = self.env.context["marketplace_config_id"]
+        if isinstance(config, int):
+            config = Config.browse(config)
+        if config is None:
+            config = orders.marketplace_config_id
+        config = config.exists() if config else Config
+        if len(config) != 1:
+            raise UserError(
+                self.env._(
+                    "Cannot tell which Cartona configuration to use for %(orders)s.",
+                    orders=", ".join(orders.mapped("display_name")),
+                )
+            )
+        return config
+
+    @api.model
+    def update_order_status(self, orders, status, config=None, **extra):
+        """Post ``status`` for ``orders`` on the bulk endpoint, ``batch_size`` per request.
+
+        Returns Cartona's responses (one list item per request). Raises the core's
+        ``CartonaError`` subclasses after logging the failed exchange; Cartona reports no
+        per-order failure on this endpoint.
+        """
+        config = self._resolve_config(orders, config)
+        results = []
+        for batch in split_every(config.batch_size, orders.ids, orders.browse):
+            items = [order._marketplace_status_item(status, config, **extra) for order in batch]
+            results.append(
+                self._exchange(
+                    batch,
+                    config,
+                    "bulk_status_push",
+                    status,
+                    items,
+                    lambda client, items=items: client.update_orders_status(items),
+                )
+            )
+        return results
+
+    @api.model
+    def update_single_order_status(self, order, status, config=None, **extra):
+        """Post ``status`` for one order on the single endpoint, which reports failures."""
+        order.ensure_one()
+        config = self._resolve_config(order, config)
+        item = order._marketplace_status_item(status, config, **extra)
+        extra_keys = {k: v for k, v in item.items() if k not in ("hashed_id", "status")}
+        return self._exchange(
+            order,
+            config,
+            "status_push",
+            status,
+            [item],
+            lambda client: client.update_order_status(item["hashed_id"], status, **extra_keys),
+        )
+
+    @api.model
+    def _exchange(self, orders, config, operation, status, items, call):
+        """Run ``call(client)``, log the exchange for each order, re-raise core errors."""
+        exchanges = []
+        error = result = None
+        try:
+            with self._client(config, on_exchange=exchanges.append) as client:
+                result = call(client)
+        except errors.CartonaError as exc:
+            error = exc
+        self._log_exchange(orders, config, operation, status, items, exchanges, error)
+        if isinstance(error, errors.AuthenticationError):
+            config._set_connection_result(error)
+        if error is not None:
+            raise error
+        return result
+
+    @api.model
+    def _log_exchange(self, orders, config, operation, status, items, exchanges, error):
+        Log = self.env["marketplace.sync.log"]
+        exchange = exchanges[-1] if exchanges else getattr(error, "exchange", None)
+        base = Log._vals_from_exchange(exchange) if exchange else {}
+        common = dict(
+            base,
+            config_id=config.id,
+            company_id=config.company_id.id,
+            direction="outbound",
+            operation=operation,
+            status_sent=status,
+            outcome=outcome_of(error),
+            error_message=str(error) if error else False,
+            job_uuid=self.env.context.get("job_uuid") or False,
+        )
+        by_id = {item["hashed_id"]: item for item in items}
+        vals_list = []
+        for order in orders:
+            vals = dict(common, order_id=order.id, order_ref=order.name, cartona_id=order.cartona_id)
+            if len(orders) > 1:
+                # One row per order: its own item of the bulk body.
+                vals["request_body"] = Log._json(payloads.redacted(by_id.get(order.cartona_id)))
+            vals_list.append(vals)
+        return Log._record(vals_list, keep_on_rollback=bool(error))

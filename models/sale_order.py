@@ -1,0 +1,623 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+import logging
+
+from psycopg2 import errors as pg_errors
+
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import identity_exact
+
+from ..cartona import errors, payloads, statuses
+from .marketplace_sync_log import after_job_rollback
+
+_logger = logging.getLogger(__name__)
+
+MAPPINGS = ("basic", "combined")
+STATUS_SELECTION = [
+    (statuses.PENDING, "Pending"),
+    (statuses.EDITING, "Being Edited by Retailer"),
+    (statuses.APPROVED, "Approved"),
+    (statuses.ASSIGNED_TO_SALESMAN, "Shipped (Assigned to Salesman)"),
+    (statuses.DELIVERED, "Delivered"),
+    (statuses.CANCELLED_BY_RETAILER, "Cancelled by Retailer"),
+    (statuses.CANCELLED_BY_SUPPLIER, "Cancelled by Supplier"),
+    (statuses.RETURNED, "Returned"),
+]
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    cartona_id = fields.Char(
+        string="External Order ID",
+        index=True,
+        copy=False,
+        help="Cartona's order id (hashed_id).",
+    )
+    is_marketplace_order = fields.Boolean(
+        string="Marketplace Order", copy=False, index=True
+    )
+    marketplace_config_id = fields.Many2one(
+        comodel_name="marketplace.config",
+        string="Cartona Configuration",
+        copy=False,
+        check_company=True,
+        ondelete="restrict",
+    )
+    delivered_by = fields.Selection(
+        selection=[
+            (statuses.DELIVERED_BY_SUPPLIER, "Supplier"),
+            (statuses.DELIVERED_BY_CARTONA, "Cartona"),
+        ],
+        string="Delivered By",
+        default=statuses.DELIVERED_BY_SUPPLIER,
+        copy=False,
+        help="Who delivers the order. Orders delivered by Cartona only send a "
+        "cancellation to Cartona; Cartona drives their shipping and delivery.",
+    )
+    marketplace_payment_method = fields.Selection(
+        selection=[
+            (statuses.PAYMENT_STANDARD, "Standard"),
+            (statuses.PAYMENT_INSTALLMENT, "Installment"),
+            (statuses.PAYMENT_WALLET_TOP_UP, "Wallet Top-up"),
+            (statuses.PAYMENT_CARTONA_CREDIT, "Cartona Credit"),
+        ],
+        string="Marketplace Payment Method",
+        default=statuses.PAYMENT_STANDARD,
+        copy=False,
+    )
+    marketplace_sync_status = fields.Selection(
+        selection=[
+            ("not_synced", "Not Synced"),
+            ("syncing", "Syncing"),
+            ("synced", "Synced"),
+            ("error", "Error"),
+        ],
+        string="Marketplace Sync Status",
+        default="not_synced",
+        copy=False,
+        index=True,
+    )
+    marketplace_sync_date = fields.Datetime(string="Marketplace Sync Date", copy=False)
+    marketplace_error_message = fields.Text(string="Marketplace Sync Error", copy=False)
+    marketplace_status = fields.Selection(
+        selection=STATUS_SELECTION,
+        string="Cartona Status",
+        copy=False,
+        help="The last status Cartona accepted for this order.",
+    )
+    marketplace_cancellation_reason = fields.Selection(
+        selection=[(r, r.replace("_", " ").capitalize()) for r in statuses.CANCELLATION_REASONS],
+        string="Cancellation Reason",
+        copy=False,
+        help="Sent to Cartona with the cancellation. Defaults to the configuration's.",
+    )
+    marketplace_retailer_otp = fields.Char(
+        string="Retailer OTP",
+        copy=False,
+        help="One-time code from the retailer, needed by Cartona to accept the "
+        "delivery of installment and wallet top-up orders.",
+    )
+    marketplace_otp_required = fields.Boolean(
+        string="OTP Required", compute="_compute_marketplace_otp_required"
+    )
+    marketplace_shipped = fields.Boolean(
+        string="Shipped to Customer",
+        compute="_compute_marketplace_shipped",
+        help="Every delivery leaving for the customer is done and no backorder is open.",
+    )
+    marketplace_sync_log_ids = fields.One2many(
+        comodel_name="marketplace.sync.log", inverse_name="order_id", string="Sync Logs"
+    )
+    marketplace_sync_log_count = fields.Integer(
+        string="Sync Log Count", compute="_compute_marketplace_sync_log_count"
+    )
+
+    _sql_constraints = [
+        (
+            "cartona_id_config_unique",
+            "UNIQUE(marketplace_config_id, cartona_id)",
+            "A Cartona order can only be imported once per configuration.",
+        ),
+    ]
+
+    @api.depends("marketplace_payment_method")
+    def _compute_marketplace_otp_required(self):
+        for order in self:
+            order.marketplace_otp_required = statuses.otp_required(
+                statuses.DELIVERED, order.marketplace_payment_method
+            )
+
+    @api.depends("picking_ids.state", "picking_ids.location_dest_id.usage")
+    def _compute_marketplace_shipped(self):
+        for order in self:
+            order.marketplace_shipped = order._marketplace_all_shipped()
+
+    def _compute_marketplace_sync_log_count(self):
+        counts = dict(
+            self.env["marketplace.sync.log"]._read_group(
+                [("order_id", "in", self.ids)], ["order_id"], ["__count"]
+            )
+        )
+        for order in self:
+            order.marketplace_sync_log_count = counts.get(order, 0)
+
+    # ------------------------------------------------------------------
+    # Triggers
+    # ------------------------------------------------------------------
+    def write(self, vals):
+        result = super().write(vals)
+        if "state" in vals:
+            self._trigger_status_sync()
+        return result
+
+    def _action_cancel(self):
+        for order in self:
+            if order.is_marketplace_order and not order.marketplace_cancellation_reason:
+                reason = order.marketplace_config_id.default_cancellation_reason
+                if reason:
+                    order.marketplace_cancellation_reason = reason
+        return super()._action_cancel()
+
+    def _trigger_status_sync(self):
+        """Enqueue one status job per order whose Cartona status must change.
+
+        Called after every state change (confirmation, cancellation, shipping). The job
+        runs after this transaction commits; a rolled-back change sends nothing.
+        """
+        if self.env.context.get("skip_marketplace_sync"):
+            return self.browse()
+        orders = self.filtered(lambda o: o.is_marketplace_order and o.cartona_id)
+        if not orders:
+            return orders
+        to_sync = orders._filter_orders_for_sync("combined")
+        to_sync = to_sync.filtered(
+            lambda o: o._marketplace_target_status("combined") != o.marketplace_status
+        )
+        to_sync._enqueue_status_sync("combined")
+        return to_sync
+
+    def _enqueue_status_sync(self, mapping):
+        for order in self:
+            order.with_delay(
+                identity_key=identity_exact,
+                description=self.env._(
+                    "Cartona: sync status of %(order)s", order=order.name
+                ),
+            )._sync_status_to_marketplace(mapping)
+        if self:
+            self.write({"marketplace_sync_status": "syncing"})
+
+    # ------------------------------------------------------------------
+    # Rules and mapping
+    # ------------------------------------------------------------------
+    def _marketplace_customer_pickings(self):
+        """Deliveries that leave for the customer (the last step of multi-step routes)."""
+        self.ensure_one()
+        return self.picking_ids.filtered(
+            lambda p: p.picking_type_code == "outgoing"
+            and p.location_dest_id.usage == "customer"
+            and p.state != "cancel"
+        )
+
+    def _marketplace_all_shipped(self):
+        pickings = self._marketplace_customer_pickings()
+        return bool(pickings) and all(p.state == "done" for p in pickings)
+
+    def _marketplace_delivery_state(self):
+        """Readable summary of the customer deliveries, for previews."""
+        pickings = self._marketplace_customer_pickings()
+        if not pickings:
+            return "no delivery"
+        done = len(pickings.filtered(lambda p: p.state == "done"))
+        return f"{done}/{len(pickings)} customer deliveries done"
+
+    def _map_odoo_status_to_marketplace(self):
+        """Basic mapping: the order state alone (delivery confirmation counts as delivered)."""
+        self.ensure_one()
+        return statuses.map_odoo_status(
+            self.state, self.marketplace_status == statuses.DELIVERED
+        )
+
+    def _map_combined_status_to_marketplace(self):
+        """Combined mapping: the order state and its outgoing customer deliveries."""
+        self.ensure_one()
+        return statuses.map_combined_status(
+            self.state,
+            all_shipped=self._marketplace_all_shipped(),
+            delivery_confirmed=self.marketplace_status == statuses.DELIVERED,
+        )
+
+    def _marketplace_target_status(self, mapping):
+        if mapping not in MAPPINGS:
+            raise ValueError(f"unknown mapping {mapping!r}")
+        if mapping == "basic":
+            return self._map_odoo_status_to_marketplace()
+        return self._map_combined_status_to_marketplace()
+
+    def _marketplace_block_reason(self, target):
+        """Why ``target`` may not be pushed for this order, or ``None``."""
+        self.ensure_one()
+        _ = self.env._
+        if not self.is_marketplace_order:
+            return _("%(order)s is not a Cartona marketplace order.", order=self.name)
+        if not self.cartona_id:
+            return _("%(order)s has no External Order ID.", order=self.name)
+        config = self.marketplace_config_id
+        if not config:
+            return _("%(order)s has no Cartona configuration.", order=self.name)
+        if not config.active:
+            return _(
+                "The Cartona configuration %(config)s is archived.", config=config.name
+            )
+        if config.connection_status == "auth_failed":
+            return _(
+                "Cartona rejected the token of %(config)s: a manager must fix it and "
+                "test the connection.",
+                config=config.name,
+            )
+        if not target:
+            return _(
+                "The state %(state)s of %(order)s has no Cartona status.",
+                state=self.state,
+                order=self.name,
+            )
+        allowed, _reason = statuses.outbound_allowed(self.delivered_by, target)
+        if not allowed:
+            if self.delivered_by == statuses.DELIVERED_BY_CARTONA:
+                return _(
+                    "%(order)s is delivered by Cartona: only a cancellation may be sent "
+                    "to Cartona, not %(status)s.",
+                    order=self.name,
+                    status=target,
+                )
+            return _("Cartona does not accept %(status)s from suppliers.", status=target)
+        return None
+
+    def _filter_orders_for_sync(self, mapping="combined"):
+        """The orders whose current target status the rules allow pushing to Cartona."""
+        return self.filtered(
+            lambda o: o._marketplace_block_reason(o._marketplace_target_status(mapping))
+            is None
+        )
+
+    def _marketplace_status_item(self, status, config, **extra):
+        """The status update body for this order (see ``cartona.payloads``)."""
+        self.ensure_one()
+        try:
+            return payloads.build_status_item(
+                self.cartona_id,
+                status,
+                payment_method=self.marketplace_payment_method,
+                retailer_otp=extra.get("retailer_otp") or self.marketplace_retailer_otp,
+                cancellation_reason=extra.get("cancellation_reason")
+                or self.marketplace_cancellation_reason
+                or config.default_cancellation_reason,
+                delivery_day=extra.get("delivery_day"),
+                estimated_delivery_day=extra.get("estimated_delivery_day"),
+            )
+        except ValueError as exc:
+            raise UserError(
+                self.env._("%(order)s: %(error)s", order=self.name, error=exc)
+            ) from exc
+
+    # ------------------------------------------------------------------
+    # The job
+    # ------------------------------------------------------------------
+    def _sync_status_to_marketplace(self, mapping="combined"):
+        """Push the order's Cartona status, level-triggered.
+
+        Locks the order, recomputes the target now and sends only the steps Cartona
+        still needs, in graph order. A stale or duplicate job sends nothing.
+        """
+        self.ensure_one()
+        if not self.exists():
+            return "order deleted"
+        self._marketplace_lock()
+        self.invalidate_recordset()
+        target = self._marketplace_target_status(mapping)
+        reason = self._marketplace_block_reason(target)
+        if reason:
+            self._marketplace_log_blocked(target, reason)
+            self._marketplace_set_result("error" if self.is_marketplace_order else "not_synced", reason)
+            return reason
+        current = self.marketplace_status or statuses.PENDING
+        path = statuses.supplier_path(current, target)
+        if path is None:
+            reason = self.env._(
+                "Cartona's order cycle does not allow going from %(current)s to "
+                "%(target)s.",
+                current=current,
+                target=target,
+            )
+            self._marketplace_log_blocked(target, reason)
+            self._marketplace_set_result("error", reason)
+            return reason
+        api_model = self.env["marketplace.api"]
+        for step in path:
+            try:
+                api_model.update_single_order_status(self, step)
+            except UserError as exc:
+                self._marketplace_log_blocked(step, str(exc))
+                self._marketplace_set_result("error", str(exc))
+                return str(exc)
+            except errors.TransientError as exc:
+                return self._marketplace_retry_later(exc)
+            except errors.CartonaError as exc:
+                self._marketplace_set_result("error", str(exc))
+                return str(exc)
+            self._marketplace_accepted(step)
+        self._marketplace_set_result("synced", False)
+        return f"synced {current} -> {' -> '.join(path) or target}"
+
+    def _marketplace_retry_later(self, error):
+        """Transient failure: retry through queue_job, or give up on the last attempt.
+
+        The job's transaction is rolled back before a retry, so the order's state and
+        the attempt's log are written again after the rollback. The last attempt ends
+        the job normally, leaving the order in error with the reason.
+        """
+        job = self._marketplace_current_job()
+        if job and job.max_retries and job.retry + 1 >= job.max_retries:
+            message = self.env._(
+                "Cartona stayed unavailable after %(count)s attempts: %(error)s",
+                count=job.retry + 1,
+                error=str(error),
+            )
+            self._marketplace_set_result("error", message)
+            return message
+        message = self.env._(
+            "Cartona is unavailable (%(error)s); the sync will be retried.",
+            error=str(error),
+        )
+        self._marketplace_set_result("syncing", message, keep_on_rollback=True)
+        raise RetryableJobError(message, seconds=error.retry_after) from error
+
+    def _marketplace_current_job(self):
+        uuid = self.env.context.get("job_uuid")
+        if not uuid:
+            return self.env["queue.job"]
+        # sudo: jobs are readable by queue managers only; this reads the job's own row.
+        return self.env["queue.job"].sudo().search([("uuid", "=", uuid)], limit=1)
+
+    def _marketplace_lock(self):
+        """Row lock so that two jobs for one order never both push.
+
+        NO KEY UPDATE: sync logs written through another cursor may still reference it.
+        """
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM sale_order WHERE id = %s FOR NO KEY UPDATE NOWAIT",
+                    (self.id,),
+                )
+        except (pg_errors.LockNotAvailable, pg_errors.SerializationFailure) as exc:
+            raise RetryableJobError(
+                f"{self.name} is being synced by another job", seconds=5, ignore_retry=True
+            ) from exc
+
+    def _marketplace_accepted(self, status):
+        self.write(
+            {
+                "marketplace_status": status,
+                "marketplace_sync_date": fields.Datetime.now(),
+            }
+        )
+
+    def _marketplace_set_result(self, sync_status, message, keep_on_rollback=False):
+        vals = {"marketplace_sync_status": sync_status, "marketplace_error_message": message}
+        self.write(vals)
+        if keep_on_rollback:
+            registry, order_id = self.env.registry, self.id
+            after_job_rollback(
+                self.env,
+                lambda: self._marketplace_write_after_rollback(registry, order_id, vals),
+            )
+
+    @api.model
+    def _marketplace_write_after_rollback(self, registry, order_id, vals):
+        try:
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["sale.order"].browse(order_id).exists().write(vals)
+        except Exception:
+            _logger.exception("Could not record the Cartona sync state of order %s", order_id)
+
+    def _marketplace_log_blocked(self, status, reason):
+        config = self.marketplace_config_id
+        self.env["marketplace.sync.log"]._record(
+            [
+                {
+                    "order_id": self.id,
+                    "order_ref": self.name,
+                    "cartona_id": self.cartona_id,
+                    "config_id": config.id,
+                    "company_id": self.company_id.id,
+                    "direction": "outbound",
+                    "operation": "status_push",
+                    "status_sent": status or False,
+                    "outcome": "blocked",
+                    "error_message": reason,
+                    "job_uuid": self.env.context.get("job_uuid") or False,
+                }
+            ]
+        )
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
+    def action_manual_sync_to_marketplace(self):
+        """"Sync Status": enqueue a push of the basic mapping (order state only)."""
+        return self._marketplace_manual_sync("basic")
+
+    def action_sync_enhanced_status(self):
+        """"Enhanced Sync": enqueue a push of the combined mapping (state and deliveries)."""
+        return self._marketplace_manual_sync("combined")
+
+    def _marketplace_manual_sync(self, mapping):
+        blocked = [
+            reason
+            for reason in (
+                order._marketplace_block_reason(order._marketplace_target_status(mapping))
+                for order in self
+            )
+            if reason
+        ]
+        if blocked:
+            raise UserError("\n".join(blocked))
+        self._enqueue_status_sync(mapping)
+        return self.env["marketplace.config"]._notify(
+            self.env._(
+                "Status sync queued for %(orders)s.",
+                orders=", ".join(self.mapped("name")),
+            ),
+            "success",
+        )
+
+    def action_test_status_sync(self):
+        """"Test Sync": show what a sync would send, without calling Cartona."""
+        self.ensure_one()
+        preview = self.env["marketplace.sync.preview"].create(self._marketplace_preview_vals())
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Cartona Sync Preview"),
+            "res_model": "marketplace.sync.preview",
+            "res_id": preview.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def _marketplace_preview_vals(self, mapping="combined"):
+        self.ensure_one()
+        target = self._marketplace_target_status(mapping)
+        reason = self._marketplace_block_reason(target)
+        current = self.marketplace_status or statuses.PENDING
+        path = statuses.supplier_path(current, target) if not reason else None
+        body = False
+        if reason:
+            decision = "blocked"
+        elif path is None:
+            decision = "blocked"
+            reason = self.env._(
+                "Cartona's order cycle does not allow going from %(current)s to "
+                "%(target)s.",
+                current=current,
+                target=target,
+            )
+        elif not path:
+            decision = "nothing"
+            reason = self.env._("Cartona already has %(status)s.", status=target)
+        else:
+            decision = "send"
+            try:
+                body = [
+                    payloads.redacted(
+                        self._marketplace_status_item(
+                            step, self.marketplace_config_id, retailer_otp="preview"
+                        )
+                    )
+                    for step in path
+                ]
+            except UserError as exc:
+                decision, reason = "blocked", str(exc)
+        config = self.marketplace_config_id
+        return {
+            "order_id": self.id,
+            "mapping": mapping,
+            "order_state": self.state,
+            "delivery_state": self._marketplace_delivery_state(),
+            "basic_status": self._map_odoo_status_to_marketplace() or False,
+            "combined_status": self._map_combined_status_to_marketplace() or False,
+            "current_status": current,
+            "target_status": target or False,
+            "steps": " -> ".join(path) if path else False,
+            "decision": decision,
+            "reason": reason or False,
+            "endpoint": f"POST {config.api_base_url or ''}order/update-order-status/"
+            f"{self.cartona_id or ''}"
+            if config
+            else False,
+            "request_body": json.dumps(body, indent=2, ensure_ascii=False) if body else False,
+        }
+
+    def action_confirm_marketplace_delivery(self):
+        """"Confirm Delivery": tell Cartona the shipped order was delivered."""
+        self.ensure_one()
+        self._marketplace_check_delivery_confirmable()
+        if self.marketplace_otp_required:
+            return {
+                "type": "ir.actions.act_window",
+                "name": self.env._("Confirm Delivery to Cartona"),
+                "res_model": "marketplace.delivery.confirm",
+                "view_mode": "form",
+                "target": "new",
+                "context": {"default_order_id": self.id},
+            }
+        return self._marketplace_confirm_delivery()
+
+    def _marketplace_check_delivery_confirmable(self):
+        reason = self._marketplace_block_reason(statuses.DELIVERED)
+        if not reason and self.state != "sale":
+            reason = self.env._("Only confirmed orders can be delivered.")
+        if not reason and not self._marketplace_all_shipped():
+            reason = self.env._(
+                "%(order)s is not shipped yet: validate its deliveries first.",
+                order=self.name,
+            )
+        if not reason and self.marketplace_status == statuses.DELIVERED:
+            reason = self.env._("Cartona already knows %(order)s is delivered.", order=self.name)
+        if reason:
+            raise UserError(reason)
+
+    def _marketplace_confirm_delivery(self, retailer_otp=None):
+        """Send ``delivered`` (after any missing step) on the single endpoint.
+
+        The order becomes delivery-confirmed only once Cartona accepts; a rejection
+        (e.g. a wrong OTP) is shown and leaves the order as it was.
+        """
+        self.ensure_one()
+        self._marketplace_check_delivery_confirmable()
+        self._marketplace_lock()
+        path = statuses.supplier_path(
+            self.marketplace_status or statuses.PENDING, statuses.DELIVERED
+        )
+        if path is None:
+            raise UserError(
+                self.env._(
+                    "Cartona's order cycle does not allow delivering an order in "
+                    "status %(status)s.",
+                    status=self.marketplace_status,
+                )
+            )
+        notify = self.env["marketplace.config"]._notify
+        for step in path:
+            try:
+                self.env["marketplace.api"].update_single_order_status(
+                    self, step, retailer_otp=retailer_otp
+                )
+            except errors.CartonaError as exc:
+                message = self.env._(
+                    "Cartona did not accept %(status)s: %(error)s",
+                    status=step,
+                    error=str(exc),
+                )
+                self._marketplace_set_result("error", message)
+                return notify(message, "danger")
+            self._marketplace_accepted(step)
+        self._marketplace_set_result("synced", False)
+        return notify(
+            self.env._("Cartona confirmed the delivery of %(order)s.", order=self.name),
+            "success",
+        )
+
+    def action_view_marketplace_sync_logs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cartona_marketplace.marketplace_sync_log_action"
+        )
+        action["domain"] = [("order_id", "=", self.id)]
+        action["context"] = {}
+        return action

@@ -1,0 +1,640 @@
+"""CartonaClient against the sandbox over real HTTP, and the error helpers."""
+
+import dataclasses
+import json
+import logging
+import time
+
+import pytest
+import requests
+
+from cartona import errors
+from cartona.client import CartonaClient, Exchange
+from cartona.sandbox import DEFAULT_TOKEN, SandboxServer, demo_orders
+
+STANDARD = "Dm1Kq7Za"  # pending, standard payment, delivered by supplier
+INSTALLMENT = "Dm3Hb3Nw"  # pending, installment, OTP 482913
+DEMO_IDS = ["Dm1Kq7Za", "Dm2Vx9Kp", "Dm3Hb3Nw", "Dm4Qr8Ls", "Dm5Tz2Ra"]
+TIMEOUT = 0.3  # as the ``client`` fixture
+
+
+def _last_request(sandbox):
+    return sandbox.state.requests[-1]
+
+
+# Success paths
+
+
+def test_pull_orders_returns_the_feed_with_the_right_headers(sandbox, client):
+    orders = client.pull_orders()
+    assert [order["hashed_id"] for order in orders] == DEMO_IDS
+    request = _last_request(sandbox)
+    assert request["endpoint"] == "order/pull-orders"
+    assert request["query"] == {"page": "1", "per_page": "100"}
+    assert request["authorized"] is True  # the bare token, no "Bearer "
+    assert request["headers"]["AuthorizationToken"] == "***"
+    assert request["headers"]["User-Agent"] == "Odoo-Cartona-Marketplace/18.0"
+    assert request["headers"]["Content-Type"] == "application/json"
+    assert request["headers"]["Accept"] == "application/json"
+
+
+def test_iter_pull_orders_follows_pages_until_a_short_one(sandbox, client):
+    pages = list(client.iter_pull_orders(per_page=2))
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [o["hashed_id"] for page in pages for o in page] == DEMO_IDS
+    assert [r["query"]["page"] for r in sandbox.state.requests] == ["1", "2", "3"]
+
+
+def test_iter_pull_orders_stops_at_an_empty_page():
+    with SandboxServer(orders=demo_orders()[:4]) as sandbox:
+        with CartonaClient(sandbox.base_url, DEFAULT_TOKEN, timeout=TIMEOUT) as client:
+            pages = list(client.iter_pull_orders(per_page=2))
+        assert [len(page) for page in pages] == [2, 2]
+        assert len(sandbox.state.requests) == 3
+
+
+def test_iter_pull_orders_stops_when_pages_repeat():
+    page = [{"hashed_id": "A"}, {"hashed_id": "B"}]
+    session = StubSession([(200, json.dumps(page))] * 5)
+    client = CartonaClient("http://cartona.test/api/v1/", "t", session=session)
+    assert list(client.iter_pull_orders(per_page=2)) == [page]
+    assert len(session.calls) == 2
+
+
+def test_iter_pull_orders_respects_max_pages():
+    pages = [(200, json.dumps([{"hashed_id": f"O{n}"}])) for n in range(10)]
+    session = StubSession(pages)
+    client = CartonaClient("http://cartona.test/api/v1/", "t", session=session)
+    assert len(list(client.iter_pull_orders(per_page=1, max_pages=3))) == 3
+    assert len(session.calls) == 3
+
+
+def test_update_order_status_applies_and_drops_none_values(sandbox, client):
+    result = client.update_order_status(STANDARD, "approved", retailer_otp=None)
+    assert result == {"hashed_id": STANDARD, "status": "approved"}
+    assert sandbox.state.status_history(STANDARD) == ["approved"]
+    request = _last_request(sandbox)
+    assert request["endpoint"] == f"order/update-order-status/{STANDARD}"
+    assert request["body"] == {"hashed_id": STANDARD, "status": "approved"}
+
+
+def test_update_order_status_delivers_with_otp(sandbox, client, caplog):
+    caplog.set_level(logging.DEBUG)
+    for status in ("approved", "assigned_to_salesman"):
+        client.update_order_status(INSTALLMENT, status)
+    client.update_order_status(
+        INSTALLMENT, "delivered", retailer_otp="482913", delivery_day="2025-03-05"
+    )
+    assert _last_request(sandbox)["body"]["retailer_otp"] == "482913"
+    assert client.last_exchange.request_body["retailer_otp"] == "***"
+    assert "482913" not in caplog.text
+    order = sandbox.state.order(INSTALLMENT)
+    assert order["status"] == "delivered"
+    assert order["delivery_day"] == "2025-03-05"
+    assert sandbox.state.status_history(INSTALLMENT) == [
+        "approved",
+        "assigned_to_salesman",
+        "delivered",
+    ]
+
+
+def test_update_orders_status_bulk_returns_list_and_acks(sandbox, client):
+    result = client.update_orders_status(
+        [
+            {"hashed_id": STANDARD, "status": "synced"},
+            {"hashed_id": "Dm5Tz2Ra", "status": "approved", "delivery_day": None},
+            {"hashed_id": "unknown", "status": "approved"},
+        ]
+    )
+    assert result == [
+        {"hashed_id": STANDARD, "status": "synced"},
+        {"hashed_id": "Dm5Tz2Ra", "status": "approved"},
+    ]
+    assert sandbox.state.acknowledged(STANDARD)
+    assert _last_request(sandbox)["body"][1] == {
+        "hashed_id": "Dm5Tz2Ra",
+        "status": "approved",
+    }
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{"status": "approved"}],
+        [{"hashed_id": STANDARD}],
+        [{"hashed_id": "", "status": "approved"}],
+        [{"hashed_id": STANDARD, "status": None}],
+        ["Dm1Kq7Za"],
+        {"hashed_id": STANDARD, "status": "approved"},
+    ],
+)
+def test_update_orders_status_validates_before_sending(sandbox, client, items):
+    with pytest.raises(ValueError):
+        client.update_orders_status(items)
+    assert sandbox.state.requests == []
+
+
+@pytest.mark.parametrize(("hashed_id", "status"), [("", "approved"), (STANDARD, "")])
+def test_update_order_status_validates_before_sending(
+    sandbox, client, hashed_id, status
+):
+    with pytest.raises(ValueError):
+        client.update_order_status(hashed_id, status)
+    assert sandbox.state.requests == []
+
+
+def test_hashed_id_is_quoted_as_one_path_segment(sandbox, client):
+    with pytest.raises(errors.RejectedError) as caught:
+        client.update_order_status("a/b c?", "approved")
+    assert caught.value.status_code == 404
+    assert _last_request(sandbox)["path"] == (
+        "/api/v1/order/update-order-status/a%2Fb%20c%3F"
+    )
+    assert "'a/b c?'" in caught.value.message
+
+
+def test_update_order_details_applies_lines(sandbox, client):
+    result = client.update_order_details(
+        [{"hashed_id": STANDARD, "order_details": [{"id": 5550101, "amount": 1}]}]
+    )
+    assert result[0]["hashed_id"] == STANDARD
+    assert sandbox.state.order(STANDARD)["order_details"][0]["amount"] == 1
+
+
+def test_update_order_details_validates_before_sending(sandbox, client):
+    with pytest.raises(ValueError):
+        client.update_order_details([{"hashed_id": STANDARD, "order_details": {}}])
+    assert sandbox.state.requests == []
+
+
+def test_update_order_details_rejection_carries_message(sandbox, client):
+    sandbox.state.set_status(STANDARD, "delivered")
+    with pytest.raises(errors.RejectedError, match="cannot be edited in status"):
+        client.update_order_details(
+            [{"hashed_id": STANDARD, "order_details": [{"id": 5550101, "amount": 1}]}]
+        )
+
+
+def test_test_connection(sandbox, client):
+    products = client.test_connection()
+    assert len(products) == 1
+    assert _last_request(sandbox)["query"] == {"page": "1", "per_page": "1"}
+
+
+# Error classes
+
+
+def test_timeout_is_transient(sandbox, client):
+    sandbox.state.add_fault("hang", seconds=2)
+    started = time.monotonic()
+    with pytest.raises(errors.TransientError, match="timeout") as caught:
+        client.pull_orders()
+    assert time.monotonic() - started < 1.5
+    error = caught.value
+    assert error.status_code is None and error.retry_after is None
+    assert error.exchange.status_code is None
+    assert error.exchange.error == str(error)
+    assert error.exchange.duration_ms >= TIMEOUT * 1000 * 0.9
+
+
+def test_dropped_connection_is_transient(sandbox, client):
+    sandbox.state.add_fault("drop")
+    with pytest.raises(errors.TransientError, match="connection") as caught:
+        client.pull_orders()
+    assert caught.value.status_code is None
+    assert client.pull_orders()  # the next call works again
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_errors_are_transient(sandbox, client, status):
+    sandbox.state.add_fault("error", status=status, body="upstream exploded")
+    with pytest.raises(errors.TransientError) as caught:
+        client.update_order_status(STANDARD, "approved")
+    assert caught.value.status_code == status
+    assert caught.value.body == "upstream exploded"
+    assert f"HTTP {status}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"seconds": 7}, 7.0),
+        ({"seconds": 0.5}, 0.5),
+        ({"retry_after": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),
+        ({"retry_after": "later"}, None),
+    ],
+)
+def test_rate_limit_is_transient_with_retry_after(sandbox, client, options, expected):
+    sandbox.state.add_fault("rate_limit", **options)
+    with pytest.raises(errors.TransientError) as caught:
+        client.pull_orders()
+    assert caught.value.status_code == 429
+    assert caught.value.retry_after == expected
+
+
+def test_rate_limit_with_future_http_date(sandbox, client):
+    moment = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 60))
+    sandbox.state.add_fault("rate_limit", retry_after=moment)
+    with pytest.raises(errors.TransientError) as caught:
+        client.pull_orders()
+    assert 55 <= caught.value.retry_after <= 61
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_auth_failures(sandbox, client, status):
+    if status == 401:
+        sandbox.state.add_fault("auth")
+    else:
+        sandbox.state.add_fault("error", status=403, body={"error": "forbidden"})
+    with pytest.raises(errors.AuthenticationError) as caught:
+        client.pull_orders()
+    assert caught.value.status_code == status
+
+
+def test_wrong_token_is_an_authentication_error(sandbox):
+    with CartonaClient(sandbox.base_url, "wrong-token", timeout=TIMEOUT) as client:
+        with pytest.raises(errors.AuthenticationError, match="AuthorizationToken"):
+            client.test_connection()
+
+
+def test_unknown_order_is_rejected_with_cartona_message(sandbox, client):
+    with pytest.raises(errors.RejectedError) as caught:
+        client.update_order_status("NoSuchId", "approved")
+    error = caught.value
+    assert error.status_code == 404
+    assert "order not found" in error.message
+    assert "NoSuchId" in error.message
+    assert json.loads(error.body)["error"] == "order not found"
+
+
+def test_forbidden_transition_is_rejected(sandbox, client):
+    with pytest.raises(errors.RejectedError) as caught:
+        client.update_order_status(STANDARD, "delivered")
+    assert caught.value.status_code == 422
+    assert "'pending'" in caught.value.message
+    assert "'delivered'" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("otp", "message"), [(None, "retailer_otp is required"), ("000000", "invalid")]
+)
+def test_otp_rejections(sandbox, client, otp, message):
+    sandbox.state.set_status(INSTALLMENT, "assigned_to_salesman")
+    with pytest.raises(errors.RejectedError, match=message) as caught:
+        client.update_order_status(INSTALLMENT, "delivered", retailer_otp=otp)
+    assert caught.value.status_code == 400
+    assert sandbox.state.order(INSTALLMENT)["status"] == "assigned_to_salesman"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"message": "quantity too high"}, "quantity too high"),
+        ({"error": "bad", "details": {"field": "x"}}, 'bad: {"field": "x"}'),
+        ("plain text refusal", "plain text refusal"),
+    ],
+)
+def test_other_4xx_are_rejected_with_the_server_message(sandbox, client, body, message):
+    sandbox.state.add_fault("error", status=400, body=body)
+    with pytest.raises(errors.RejectedError) as caught:
+        client.pull_orders()
+    assert message in caught.value.message
+    assert caught.value.status_code == 400
+
+
+def test_malformed_json_is_a_protocol_error(sandbox, client):
+    sandbox.state.add_fault("malformed")
+    with pytest.raises(errors.ProtocolError, match="malformed JSON") as caught:
+        client.pull_orders()
+    assert caught.value.status_code == 200
+    assert caught.value.body.startswith('{"orders"')
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (lambda c: c.pull_orders(), "expected a JSON array, got a JSON object"),
+        (lambda c: c.test_connection(), "expected a JSON array, got a JSON object"),
+        (
+            lambda c: c.update_orders_status(
+                [{"hashed_id": STANDARD, "status": "synced"}]
+            ),
+            "expected a JSON array, got a JSON object",
+        ),
+        (
+            lambda c: c.update_order_status(STANDARD, "approved"),
+            "expected a JSON object, got a JSON array",
+        ),
+    ],
+)
+def test_wrong_shape_is_a_protocol_error(sandbox, client, call, expected):
+    sandbox.state.add_fault("wrong_shape")
+    with pytest.raises(errors.ProtocolError, match=expected):
+        call(client)
+
+
+def test_applied_but_failed_update_is_safe_to_retry(sandbox, client):
+    sandbox.state.add_fault("error", status=500, apply=True)
+    with pytest.raises(errors.TransientError):
+        client.update_order_status(STANDARD, "approved")
+    assert client.update_order_status(STANDARD, "approved")["status"] == "approved"
+    assert sandbox.state.status_history(STANDARD) == ["approved"]
+
+
+def test_error_classes_form_one_hierarchy():
+    for cls in (
+        errors.TransientError,
+        errors.AuthenticationError,
+        errors.RejectedError,
+        errors.ProtocolError,
+    ):
+        assert issubclass(cls, errors.CartonaError)
+    assert not issubclass(errors.RejectedError, errors.TransientError)
+
+
+# Responses the sandbox never sends (stub session)
+
+
+class StubSession:
+    """Stands in for ``requests.Session``: replays canned (status, text, headers)."""
+
+    def __init__(self, answers):
+        self.headers = {}
+        self.answers = list(answers)
+        self.calls = []
+        self.closed = False
+
+    def request(self, method, url, **kwargs):
+        self.calls.append((method, url, kwargs))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        status, text, *headers = answer
+        response = requests.Response()
+        response.status_code = status
+        response._content = text.encode("utf-8")
+        response.headers.update(headers[0] if headers else {})
+        response.url = url
+        return response
+
+    def close(self):
+        self.closed = True
+
+
+def _stub_client(*answers, **kwargs):
+    session = StubSession(answers)
+    return CartonaClient(
+        "https://cartona.test/api/v1/", "tok", session=session, **kwargs
+    )
+
+
+@pytest.mark.parametrize(("status", "text"), [(204, ""), (200, ""), (201, "  ")])
+def test_single_update_empty_success_is_an_empty_dict(status, text):
+    assert _stub_client((status, text)).update_order_status("A1", "approved") == {}
+
+
+def test_single_update_accepts_201_object():
+    result = _stub_client((201, '{"ok": true}')).update_order_status("A1", "approved")
+    assert result == {"ok": True}
+
+
+def test_bulk_update_empty_success_is_an_empty_list():
+    items = [{"hashed_id": "A1", "status": "synced"}]
+    assert _stub_client((204, "")).update_orders_status(items) == []
+
+
+def test_pull_orders_empty_body_is_a_protocol_error():
+    with pytest.raises(errors.ProtocolError, match="empty response"):
+        _stub_client((200, "")).pull_orders()
+
+
+def test_redirect_is_not_followed():
+    client = _stub_client((302, "", {"Location": "https://elsewhere.test/"}))
+    with pytest.raises(errors.RejectedError, match="redirect to https://elsewhere"):
+        client.pull_orders()
+    assert client._session.calls[0][2]["allow_redirects"] is False
+
+
+def test_chunked_encoding_error_is_transient():
+    client = _stub_client(requests.exceptions.ChunkedEncodingError("cut"))
+    with pytest.raises(errors.TransientError):
+        client.pull_orders()
+
+
+def test_other_request_exceptions_are_plain_cartona_errors():
+    client = _stub_client(requests.exceptions.InvalidHeader("bad header"))
+    with pytest.raises(errors.CartonaError) as caught:
+        client.pull_orders()
+    assert type(caught.value) is errors.CartonaError
+
+
+def test_every_call_passes_a_timeout():
+    client = _stub_client((200, "[]"), (200, "{}"), timeout=12)
+    client.pull_orders()
+    client.update_order_status("A1", "approved")
+    assert [call[2]["timeout"] for call in client._session.calls] == [12, 12]
+
+
+@pytest.mark.parametrize(
+    "base_url", ["https://cartona.test/api/v1/", "https://cartona.test/api/v1"]
+)
+def test_base_url_join(base_url):
+    session = StubSession([(200, "[]")])
+    CartonaClient(base_url, "t", session=session).pull_orders()
+    assert session.calls[0][1] == "https://cartona.test/api/v1/order/pull-orders"
+
+
+@pytest.mark.parametrize(
+    "base_url", ["ftp://cartona.test/", "cartona.test/api/v1/", "", None, "http://"]
+)
+def test_base_url_must_be_http(base_url):
+    with pytest.raises(ValueError):
+        CartonaClient(base_url, "t")
+
+
+def test_token_is_required():
+    with pytest.raises(ValueError):
+        CartonaClient("https://cartona.test/", "")
+
+
+def test_context_manager_closes_the_session():
+    session = StubSession([])
+    with CartonaClient("https://cartona.test/", "t", session=session):
+        pass
+    assert session.closed
+
+
+# Exchanges
+
+
+def test_every_attempt_produces_an_exchange(sandbox):
+    seen = []
+    client = CartonaClient(
+        sandbox.base_url, DEFAULT_TOKEN, timeout=TIMEOUT, on_exchange=seen.append
+    )
+    with client:
+        client.pull_orders(page=1, per_page=2)
+        sandbox.state.add_fault("error", status=502)
+        with pytest.raises(errors.TransientError) as caught:
+            client.update_order_status(STANDARD, "approved")
+    ok, failed = seen
+    assert isinstance(ok, Exchange)
+    assert ok.method == "GET" and ok.endpoint == "order/pull-orders"
+    assert ok.url == f"{sandbox.base_url}order/pull-orders?page=1&per_page=2"
+    assert ok.status_code == 200 and ok.error is None and ok.duration_ms > 0
+    assert ok.response_body.startswith(f'[{{"hashed_id": "{STANDARD}"')
+    assert failed.request_body == {"hashed_id": STANDARD, "status": "approved"}
+    assert failed.status_code == 502 and failed.error == str(caught.value)
+    assert caught.value.exchange is failed is client.last_exchange
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        failed.status_code = 200
+
+
+def test_on_exchange_failure_does_not_hide_the_result(sandbox, caplog):
+    def broken(exchange):
+        raise RuntimeError("log table locked")
+
+    client = CartonaClient(sandbox.base_url, DEFAULT_TOKEN, on_exchange=broken)
+    with client, caplog.at_level(logging.ERROR):
+        assert client.test_connection()
+    assert "on_exchange callback failed" in caplog.text
+
+
+def test_exchange_response_body_is_truncated():
+    client = _stub_client((200, json.dumps([{"x": "y" * 5000}])))
+    client.pull_orders()
+    assert len(client.last_exchange.response_body) < 2100
+    assert "more characters" in client.last_exchange.response_body
+
+
+# The token never leaks
+
+SECRET = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXN1cHBsaWVy.Zm9vYmFyYmF6"
+
+
+def _texts_of(error):
+    yield str(error)
+    yield repr(error)
+    yield error.message
+    yield error.body or ""
+    yield repr(error.exchange)
+
+
+def test_token_appears_nowhere(caplog):
+    caplog.set_level(logging.DEBUG)
+    exchanges, texts = [], []
+    with SandboxServer(token=SECRET, orders=demo_orders()) as sandbox:
+        client = CartonaClient(
+            sandbox.base_url, SECRET, timeout=TIMEOUT, on_exchange=exchanges.append
+        )
+        with client:
+            texts.append(repr(client))
+            client.pull_orders()
+            client.update_order_status(STANDARD, "approved")
+            faults = [
+                ("error", {"status": 500, "body": f"echo token={SECRET}"}),
+                ("error", {"status": 400, "body": {"error": f"bad {SECRET}"}}),
+                ("auth", {}),
+                ("hang", {"seconds": 1}),
+                ("drop", {}),
+                ("malformed", {}),
+                ("rate_limit", {"seconds": 3}),
+            ]
+            for kind, options in faults:
+                sandbox.state.add_fault(kind, **options)
+                with pytest.raises(errors.CartonaError) as caught:
+                    client.pull_orders()
+                texts.extend(_texts_of(caught.value))
+            with pytest.raises(errors.RejectedError) as caught:
+                client.update_order_status("missing", "approved", retailer_otp="1")
+            texts.extend(_texts_of(caught.value))
+        texts.append(json.dumps(sandbox.state.requests))
+        texts.append(repr(sandbox))
+    texts.extend(repr(exchange) for exchange in exchanges)
+    texts.extend(record.getMessage() for record in caplog.records)
+    texts.extend(caplog.text.splitlines())
+    assert len(exchanges) == 10
+    assert any("***" in text for text in texts)  # the echoed token was redacted
+    leaks = [text for text in texts if SECRET in text]
+    assert leaks == []
+
+
+# errors helpers
+
+
+@pytest.mark.parametrize(
+    ("text", "secrets", "expected"),
+    [
+        ("a tok b tok", ["tok"], "a *** b ***"),
+        ("x", ["", None], "x"),
+        ("ab", ["a", "b"], "******"),
+        (None, ["tok"], None),
+        ("", ["tok"], ""),
+    ],
+)
+def test_redact(text, secrets, expected):
+    assert errors.redact(text, secrets) == expected
+
+
+def test_truncate():
+    assert errors.truncate("abc", 5) == "abc"
+    assert errors.truncate("abcdefgh", 5) == "abcde... [3 more characters]"
+    assert errors.truncate(None) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", 120.0),
+        (" 1.5 ", 1.5),
+        ("0", 0.0),
+        ("-3", 0.0),
+        ("", None),
+        (None, None),
+        ("soon", None),
+        ("nan", None),
+        ("inf", None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+        ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0),
+        ("Wed, 21 Oct 2015 07:29:00 GMT", 60.0),
+    ],
+)
+def test_parse_retry_after(value, expected):
+    now = 1445412480.0  # Wed, 21 Oct 2015 07:28:00 GMT
+    assert errors.parse_retry_after(value, now=now) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '{"error": "order not found", "details": "no order"}',
+            "order not found: no order",
+        ),
+        ('{"message": "Invalid OTP"}', "Invalid OTP"),
+        ('{"detail": ["a", "b"]}', '["a", "b"]'),
+        ('{"errors": {"status": "bad"}}', '{"status": "bad"}'),
+        ('"just a string"', "just a string"),
+        ('{"other": 1}', '{"other": 1}'),
+        ("[1, 2]", "[1, 2]"),
+        ("<html>Bad Gateway</html>\n", "<html>Bad Gateway</html>"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_extract_message(text, expected):
+    assert errors.extract_message(text) == expected
+
+
+def test_extract_message_is_bounded():
+    assert len(errors.extract_message("x" * 10_000)) < 600
+
+
+def test_error_str_and_attributes():
+    error = errors.RejectedError("refused", 422, "b" * 3000)
+    assert str(error) == "refused (HTTP 422)"
+    assert len(error.body) < 2100
+    assert error.exchange is None
+    plain = errors.TransientError("timeout", retry_after=2.0)
+    assert str(plain) == "timeout"
+    assert plain.retry_after == 2.0 and plain.status_code is None

@@ -1,0 +1,23 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+
+class MarketplaceDeliveryConfirm(models.TransientModel):
+    _name = "marketplace.delivery.confirm"
+    _description = "Confirm Delivery to Cartona"
+
+    order_id = fields.Many2one(comodel_name="sale.order", required=True, readonly=True)
+    payment_method = fields.Selection(
+        related="order_id.marketplace_payment_method", string="Payment Method"
+    )
+    retailer_otp = fields.Char(
+        string="Retailer OTP", help="The code the retailer received from Cartona."
+    )
+
+    def action_confirm(self):
+        self.ensure_one()
+        otp = (self.retailer_otp or "").strip()
+        if self.order_id.marketplace_otp_required and not otp:
+            raise UserError(self.env._("Enter the OTP the retailer received from Cartona."))
+        return self.order_id._marketplace_confirm_delivery(retailer_otp=otp or None)
