@@ -1,7 +1,7 @@
 """Pure-Python core of cartona_marketplace: never imports ``odoo``.
 
-- :mod:`.statuses`: Cartona's order statuses, transition graph, delivery-responsibility rules,
-  payment methods and the OTP rule, and the Odoo -> Cartona mapping tables.
+- :mod:`.statuses`: Cartona's order statuses, transition graph, delivery-responsibility
+  rules, payment methods and the OTP rule, and the Odoo -> Cartona mapping tables.
 - :mod:`.errors`: the error hierarchy every caller of the HTTP client relies on.
 - :mod:`.client`: the Cartona supplier-integrations HTTP client.
 - :mod:`.sandbox`: a local Cartona sandbox server speaking the same API.

@@ -1,7 +1,7 @@
-"""Outbound request bodies for Cartona's status endpoints, built and checked in one place.
+"""Outbound bodies for Cartona's status endpoints, built and checked in one place.
 
-The ORM layer passes plain values; these functions return the exact JSON-able bodies sent
-(cartona-api.md sections 3.2 and 3.3) and a redacted copy for logs and previews.
+The ORM layer passes plain values; these functions return the exact JSON-able bodies
+sent (cartona-api.md sections 3.2 and 3.3) and a redacted copy for logs and previews.
 """
 
 import re
@@ -24,8 +24,9 @@ def build_status_item(
 ):
     """One status update: the bulk endpoint's array item and the single endpoint's body.
 
-    ``retailer_otp`` is sent only where Cartona requires it (``delivered`` for installment
-    and wallet top-up orders); ``cancellation_reason`` only on a supplier cancellation.
+    ``retailer_otp`` is sent only where Cartona requires it (``delivered`` for
+    installment and wallet top-up orders); ``cancellation_reason`` only on a
+    supplier cancellation.
     Raises ``ValueError`` with a readable message when the update cannot be valid.
     """
     if not hashed_id or not isinstance(hashed_id, str):
@@ -57,7 +58,7 @@ def build_status_item(
 
 
 def redacted(value):
-    """Copy of a body (dict, list or scalar) with secret keys masked, for logs and previews."""
+    """Copy of a body (dict, list or scalar) with secret keys masked, for logs."""
     if isinstance(value, dict):
         return {
             key: "***" if key in SECRET_KEYS and val else redacted(val)

@@ -1,7 +1,8 @@
 """Cartona order statuses, the transition graph and the rules around them.
 
-Source of truth: ``cartona-api.md`` section 4 (order cycle), 5 (``delivered_by``), 6 (OTP,
-payment methods, cancellation reasons) and 8 (mapping Odoo states to Cartona statuses).
+Source of truth: ``cartona-api.md`` section 4 (order cycle), 5 (``delivered_by``),
+6 (OTP, payment methods, cancellation reasons) and 8 (Odoo states to Cartona
+statuses).
 Everything here takes and returns plain strings so that the Odoo layer and the sandbox
 server share one definition.
 """
@@ -42,7 +43,9 @@ SUPPLIER_STATUSES = (
 
 #: Cartona's order cycle (section 4): status -> statuses it may move to.
 TRANSITIONS = {
-    PENDING: frozenset({EDITING, APPROVED, CANCELLED_BY_RETAILER, CANCELLED_BY_SUPPLIER}),
+    PENDING: frozenset(
+        {EDITING, APPROVED, CANCELLED_BY_RETAILER, CANCELLED_BY_SUPPLIER}
+    ),
     EDITING: frozenset({PENDING}),
     APPROVED: frozenset(
         {ASSIGNED_TO_SALESMAN, CANCELLED_BY_RETAILER, CANCELLED_BY_SUPPLIER}
@@ -101,7 +104,7 @@ def can_transition(current, target):
 
 
 def supplier_path(current, target):
-    """Shortest list of statuses the supplier must post to move ``current`` to ``target``.
+    """Shortest list of statuses the supplier must post to go ``current`` -> ``target``.
 
     Every step is a value the supplier may post and an edge of the graph, so
     ``approved`` -> ``delivered`` gives ``["assigned_to_salesman", "delivered"]``.
@@ -131,7 +134,7 @@ def supplier_path(current, target):
 
 
 def normalize_delivered_by(value):
-    """Return ``(delivered_by, warning)``: unknown or missing values fall back to supplier."""
+    """Return ``(delivered_by, warning)``; unknown or missing values mean supplier."""
     if value in DELIVERED_BY_VALUES:
         return value, None
     return DELIVERED_BY_SUPPLIER, (
@@ -148,7 +151,10 @@ def outbound_allowed(delivered_by, status):
     """
     if status not in SUPPLIER_STATUSES:
         return False, f"{status!r} is not a status the supplier may send to Cartona"
-    if delivered_by == DELIVERED_BY_CARTONA and status not in CARTONA_DELIVERED_PUSHABLE:
+    if (
+        delivered_by == DELIVERED_BY_CARTONA
+        and status not in CARTONA_DELIVERED_PUSHABLE
+    ):
         return False, (
             "the order is delivered by Cartona: only a cancellation may be sent, "
             f"not {status!r}"
@@ -168,7 +174,7 @@ def payment_method_from_amounts(installment_cost=0, wallet_top_up=0, cartona_cre
 
 
 def otp_required(status, payment_method):
-    """Cartona accepts ``delivered`` for installment and wallet top-up orders only with an OTP."""
+    """Cartona accepts ``delivered`` of installment/top-up orders only with an OTP."""
     return status == DELIVERED and payment_method in OTP_PAYMENT_METHODS
 
 

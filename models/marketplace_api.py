@@ -50,7 +50,7 @@ class MarketplaceApi(models.AbstractModel):
 
     @api.model
     def _resolve_config(self, orders, config=None):
-        """The config to talk to: explicit argument, then context, then the orders' own."""
+        """The config to use: explicit argument, then context, then the orders' own."""
         Config = self.env["marketplace.config"]
         if config is None and self.env.context.get("marketplace_config_id"):
             config = self.env.context["marketplace_config_id"]
@@ -70,16 +70,19 @@ class MarketplaceApi(models.AbstractModel):
 
     @api.model
     def update_order_status(self, orders, status, config=None, **extra):
-        """Post ``status`` for ``orders`` on the bulk endpoint, ``batch_size`` per request.
+        """Post ``status`` for ``orders`` on the bulk endpoint, batch_size a request.
 
         Returns Cartona's responses (one list item per request). Raises the core's
-        ``CartonaError`` subclasses after logging the failed exchange; Cartona reports no
-        per-order failure on this endpoint.
+        ``CartonaError`` subclasses after logging the failed exchange; Cartona reports
+        no per-order failure on this endpoint.
         """
         config = self._resolve_config(orders, config)
         results = []
         for batch in split_every(config.batch_size, orders.ids, orders.browse):
-            items = [order._marketplace_status_item(status, config, **extra) for order in batch]
+            items = [
+                order._marketplace_status_item(status, config, **extra)
+                for order in batch
+            ]
             results.append(
                 self._exchange(
                     batch,
@@ -94,7 +97,7 @@ class MarketplaceApi(models.AbstractModel):
 
     @api.model
     def update_single_order_status(self, order, status, config=None, **extra):
-        """Post ``status`` for one order on the single endpoint, which reports failures."""
+        """Post ``status`` for one order on the single endpoint (reports failures)."""
         order.ensure_one()
         config = self._resolve_config(order, config)
         item = order._marketplace_status_item(status, config, **extra)
@@ -105,12 +108,14 @@ class MarketplaceApi(models.AbstractModel):
             "status_push",
             status,
             [item],
-            lambda client: client.update_order_status(item["hashed_id"], status, **extra_keys),
+            lambda client: client.update_order_status(
+                item["hashed_id"], status, **extra_keys
+            ),
         )
 
     @api.model
     def _exchange(self, orders, config, operation, status, items, call):
-        """Run ``call(client)``, log the exchange for each order, re-raise core errors."""
+        """Run ``call(client)``, log the exchange for each order, re-raise errors."""
         exchanges = []
         error = result = None
         try:
@@ -144,9 +149,16 @@ class MarketplaceApi(models.AbstractModel):
         by_id = {item["hashed_id"]: item for item in items}
         vals_list = []
         for order in orders:
-            vals = dict(common, order_id=order.id, order_ref=order.name, cartona_id=order.cartona_id)
+            vals = dict(
+                common,
+                order_id=order.id,
+                order_ref=order.name,
+                cartona_id=order.cartona_id,
+            )
             if len(orders) > 1:
                 # One row per order: its own item of the bulk body.
-                vals["request_body"] = Log._json(payloads.redacted(by_id.get(order.cartona_id)))
+                vals["request_body"] = Log._json(
+                    payloads.redacted(by_id.get(order.cartona_id))
+                )
             vals_list.append(vals)
         return Log._record(vals_list, keep_on_rollback=bool(error))

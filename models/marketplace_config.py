@@ -42,10 +42,13 @@ class MarketplaceConfig(models.Model):
         help="Maximum time to wait for Cartona on each request.",
     )
     batch_size = fields.Integer(
-        default=100, help="Orders per request on Cartona's bulk status endpoint (1-1000)."
+        default=100,
+        help="Orders per request on Cartona's bulk status endpoint (1-1000).",
     )
     default_cancellation_reason = fields.Selection(
-        selection=[(r, r.replace("_", " ").capitalize()) for r in statuses.CANCELLATION_REASONS],
+        selection=[
+            (r, r.replace("_", " ").capitalize()) for r in statuses.CANCELLATION_REASONS
+        ],
         default=statuses.DEFAULT_CANCELLATION_REASON,
         required=True,
         help="Reason sent to Cartona when a marketplace order is cancelled in Odoo "
@@ -63,7 +66,9 @@ class MarketplaceConfig(models.Model):
         copy=False,
     )
     connection_message = fields.Char(readonly=True, copy=False)
-    connection_date = fields.Datetime(string="Last Connection Check", readonly=True, copy=False)
+    connection_date = fields.Datetime(
+        string="Last Connection Check", readonly=True, copy=False
+    )
     order_ids = fields.One2many(
         comodel_name="sale.order", inverse_name="marketplace_config_id", string="Orders"
     )

@@ -20,7 +20,7 @@ OUTCOMES = [
 
 
 def after_job_rollback(env, callback):
-    """Call ``callback`` if the queue job running in ``env`` is rolled back to be retried.
+    """Call ``callback`` if the queue job running in ``env`` is rolled back for a retry.
 
     queue_job rolls a job's transaction back before postponing it; whatever must be
     known about the failed attempt is written again, in a fresh transaction, then.
@@ -91,7 +91,7 @@ class MarketplaceSyncLog(models.Model):
 
     @api.model
     def _vals_from_exchange(self, exchange):
-        """Log values for one HTTP exchange of the Cartona client (secrets already masked)."""
+        """Log values for one HTTP exchange of the Cartona client (secrets masked)."""
         return {
             "http_method": exchange.method,
             "endpoint": exchange.endpoint,
@@ -133,8 +133,11 @@ class MarketplaceSyncLog(models.Model):
                 existing = set(env["sale.order"].browse(order_ids).exists().ids)
                 env["marketplace.sync.log"].create(
                     [
-                        dict(vals, order_id=vals.get("order_id") in existing
-                             and vals["order_id"])
+                        dict(
+                            vals,
+                            order_id=vals.get("order_id") in existing
+                            and vals["order_id"],
+                        )
                         for vals in vals_list
                     ]
                 )

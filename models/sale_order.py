@@ -52,7 +52,6 @@ class SaleOrder(models.Model):
             (statuses.DELIVERED_BY_SUPPLIER, "Supplier"),
             (statuses.DELIVERED_BY_CARTONA, "Cartona"),
         ],
-        string="Delivered By",
         default=statuses.DELIVERED_BY_SUPPLIER,
         copy=False,
         help="Who delivers the order. Orders delivered by Cartona only send a "
@@ -65,7 +64,6 @@ class SaleOrder(models.Model):
             (statuses.PAYMENT_WALLET_TOP_UP, "Wallet Top-up"),
             (statuses.PAYMENT_CARTONA_CREDIT, "Cartona Credit"),
         ],
-        string="Marketplace Payment Method",
         default=statuses.PAYMENT_STANDARD,
         copy=False,
     )
@@ -76,12 +74,11 @@ class SaleOrder(models.Model):
             ("synced", "Synced"),
             ("error", "Error"),
         ],
-        string="Marketplace Sync Status",
         default="not_synced",
         copy=False,
         index=True,
     )
-    marketplace_sync_date = fields.Datetime(string="Marketplace Sync Date", copy=False)
+    marketplace_sync_date = fields.Datetime(copy=False)
     marketplace_error_message = fields.Text(string="Marketplace Sync Error", copy=False)
     marketplace_status = fields.Selection(
         selection=STATUS_SELECTION,
@@ -90,7 +87,9 @@ class SaleOrder(models.Model):
         help="The last status Cartona accepted for this order.",
     )
     marketplace_cancellation_reason = fields.Selection(
-        selection=[(r, r.replace("_", " ").capitalize()) for r in statuses.CANCELLATION_REASONS],
+        selection=[
+            (r, r.replace("_", " ").capitalize()) for r in statuses.CANCELLATION_REASONS
+        ],
         string="Cancellation Reason",
         copy=False,
         help="Sent to Cartona with the cancellation. Defaults to the configuration's.",
@@ -107,7 +106,7 @@ class SaleOrder(models.Model):
     marketplace_shipped = fields.Boolean(
         string="Shipped to Customer",
         compute="_compute_marketplace_shipped",
-        help="Every delivery leaving for the customer is done and no backorder is open.",
+        help="Every delivery leaving for the customer is done, no backorder is open.",
     )
     marketplace_sync_log_ids = fields.One2many(
         comodel_name="marketplace.sync.log", inverse_name="order_id", string="Sync Logs"
@@ -195,7 +194,7 @@ class SaleOrder(models.Model):
     # Rules and mapping
     # ------------------------------------------------------------------
     def _marketplace_customer_pickings(self):
-        """Deliveries that leave for the customer (the last step of multi-step routes)."""
+        """Deliveries leaving for the customer (the last step of multi-step routes)."""
         self.ensure_one()
         return self.picking_ids.filtered(
             lambda p: p.picking_type_code == "outgoing"
@@ -216,7 +215,7 @@ class SaleOrder(models.Model):
         return f"{done}/{len(pickings)} customer deliveries done"
 
     def _map_odoo_status_to_marketplace(self):
-        """Basic mapping: the order state alone (delivery confirmation counts as delivered)."""
+        """Basic mapping: the order state alone (a confirmed delivery is delivered)."""
         self.ensure_one()
         return statuses.map_odoo_status(
             self.state, self.marketplace_status == statuses.DELIVERED
@@ -269,12 +268,14 @@ class SaleOrder(models.Model):
         if not allowed:
             if self.delivered_by == statuses.DELIVERED_BY_CARTONA:
                 return _(
-                    "%(order)s is delivered by Cartona: only a cancellation may be sent "
-                    "to Cartona, not %(status)s.",
+                    "%(order)s is delivered by Cartona: only a cancellation may be "
+                    "sent to Cartona, not %(status)s.",
                     order=self.name,
                     status=target,
                 )
-            return _("Cartona does not accept %(status)s from suppliers.", status=target)
+            return _(
+                "Cartona does not accept %(status)s from suppliers.", status=target
+            )
         return None
 
     def _filter_orders_for_sync(self, mapping="combined"):
@@ -322,7 +323,9 @@ class SaleOrder(models.Model):
         reason = self._marketplace_block_reason(target)
         if reason:
             self._marketplace_log_blocked(target, reason)
-            self._marketplace_set_result("error" if self.is_marketplace_order else "not_synced", reason)
+            self._marketplace_set_result(
+                "error" if self.is_marketplace_order else "not_synced", reason
+            )
             return reason
         current = self.marketplace_status or statuses.PENDING
         path = statuses.supplier_path(current, target)
@@ -396,7 +399,9 @@ class SaleOrder(models.Model):
                 )
         except (pg_errors.LockNotAvailable, pg_errors.SerializationFailure) as exc:
             raise RetryableJobError(
-                f"{self.name} is being synced by another job", seconds=5, ignore_retry=True
+                f"{self.name} is being synced by another job",
+                seconds=5,
+                ignore_retry=True,
             ) from exc
 
     def _marketplace_accepted(self, status):
@@ -408,13 +413,18 @@ class SaleOrder(models.Model):
         )
 
     def _marketplace_set_result(self, sync_status, message, keep_on_rollback=False):
-        vals = {"marketplace_sync_status": sync_status, "marketplace_error_message": message}
+        vals = {
+            "marketplace_sync_status": sync_status,
+            "marketplace_error_message": message,
+        }
         self.write(vals)
         if keep_on_rollback:
             registry, order_id = self.env.registry, self.id
             after_job_rollback(
                 self.env,
-                lambda: self._marketplace_write_after_rollback(registry, order_id, vals),
+                lambda: self._marketplace_write_after_rollback(
+                    registry, order_id, vals
+                ),
             )
 
     @api.model
@@ -424,7 +434,9 @@ class SaleOrder(models.Model):
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 env["sale.order"].browse(order_id).exists().write(vals)
         except Exception:
-            _logger.exception("Could not record the Cartona sync state of order %s", order_id)
+            _logger.exception(
+                "Could not record the Cartona sync state of order %s", order_id
+            )
 
     def _marketplace_log_blocked(self, status, reason):
         config = self.marketplace_config_id
@@ -450,18 +462,20 @@ class SaleOrder(models.Model):
     # Buttons
     # ------------------------------------------------------------------
     def action_manual_sync_to_marketplace(self):
-        """"Sync Status": enqueue a push of the basic mapping (order state only)."""
+        """Sync Status: enqueue a push of the basic mapping (order state only)."""
         return self._marketplace_manual_sync("basic")
 
     def action_sync_enhanced_status(self):
-        """"Enhanced Sync": enqueue a push of the combined mapping (state and deliveries)."""
+        """Enhanced Sync: enqueue a push of the combined mapping (state, deliveries)."""
         return self._marketplace_manual_sync("combined")
 
     def _marketplace_manual_sync(self, mapping):
         blocked = [
             reason
             for reason in (
-                order._marketplace_block_reason(order._marketplace_target_status(mapping))
+                order._marketplace_block_reason(
+                    order._marketplace_target_status(mapping)
+                )
                 for order in self
             )
             if reason
@@ -478,9 +492,11 @@ class SaleOrder(models.Model):
         )
 
     def action_test_status_sync(self):
-        """"Test Sync": show what a sync would send, without calling Cartona."""
+        """Test Sync: show what a sync would send, without calling Cartona."""
         self.ensure_one()
-        preview = self.env["marketplace.sync.preview"].create(self._marketplace_preview_vals())
+        preview = self.env["marketplace.sync.preview"].create(
+            self._marketplace_preview_vals()
+        )
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Cartona Sync Preview"),
@@ -540,11 +556,13 @@ class SaleOrder(models.Model):
             f"{self.cartona_id or ''}"
             if config
             else False,
-            "request_body": json.dumps(body, indent=2, ensure_ascii=False) if body else False,
+            "request_body": json.dumps(body, indent=2, ensure_ascii=False)
+            if body
+            else False,
         }
 
     def action_confirm_marketplace_delivery(self):
-        """"Confirm Delivery": tell Cartona the shipped order was delivered."""
+        """Confirm Delivery: tell Cartona the shipped order was delivered."""
         self.ensure_one()
         self._marketplace_check_delivery_confirmable()
         if self.marketplace_otp_required:
@@ -568,7 +586,9 @@ class SaleOrder(models.Model):
                 order=self.name,
             )
         if not reason and self.marketplace_status == statuses.DELIVERED:
-            reason = self.env._("Cartona already knows %(order)s is delivered.", order=self.name)
+            reason = self.env._(
+                "Cartona already knows %(order)s is delivered.", order=self.name
+            )
         if reason:
             raise UserError(reason)
 

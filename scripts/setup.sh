@@ -20,6 +20,7 @@ EXTRA_REQUIREMENTS=(
     "pytest>=8,<9"
     "websocket-client>=1.6,<2"
     "hypothesis>=6.100,<7"
+    "pre-commit>=3.7,<5"
 )
 
 mkdir -p "$CARTONA_RUNTIME"

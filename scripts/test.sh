@@ -70,7 +70,9 @@ log_problems() {
         | grep -v "odoo.tests.result" || true
 }
 
-if [ -n "${UNIT_ONLY:-}" ] || ! odoo_runtime_ready; then
+if [ -n "${UNIT_ONLY:-}" ]; then
+    echo "!!!!! ODOO SUITE SKIPPED: UNIT_ONLY is set !!!!!"
+elif ! odoo_runtime_ready; then
     echo "!!!!! ODOO SUITE SKIPPED: no Odoo 18 runtime in $CARTONA_RUNTIME (run: bash scripts/setup.sh) !!!!!"
 else
     ensure_postgres || exit 1

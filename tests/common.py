@@ -41,7 +41,12 @@ class CartonaCase(TransactionCase):
             [("company_id", "=", cls.env.company.id)], limit=1
         )
         cls.product = cls.env["product.product"].create(
-            {"name": "Juice 235 ml box", "type": "consu", "is_storable": True, "list_price": 350}
+            {
+                "name": "Juice 235 ml box",
+                "type": "consu",
+                "is_storable": True,
+                "list_price": 350,
+            }
         )
         cls.env["stock.quant"]._update_available_quantity(
             cls.product, cls.warehouse.lot_stock_id, 1000
@@ -87,10 +92,17 @@ class CartonaCase(TransactionCase):
                     "status": cartona_status,
                     "delivered_by": delivered_by,
                     "total_price": 350 * qty,
-                    "retailer": {"retailer_name": "Nour Grocery", "retailer_code": "B1"},
+                    "retailer": {
+                        "retailer_name": "Nour Grocery",
+                        "retailer_code": "B1",
+                    },
                     "order_details": [
-                        {"id": 1, "internal_product_id": str(self.product.id),
-                         "amount": qty, "selling_price": 350}
+                        {
+                            "id": 1,
+                            "internal_product_id": str(self.product.id),
+                            "amount": qty,
+                            "selling_price": 350,
+                        }
                     ],
                     "_retailer_otp": otp,
                 },
@@ -101,7 +113,9 @@ class CartonaCase(TransactionCase):
 
     def _ship(self, order, qty=None, backorder=True):
         """Validate the customer delivery of ``order`` (all of it, or ``qty``)."""
-        picking = order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
+        picking = order.picking_ids.filtered(
+            lambda p: p.state not in ("done", "cancel")
+        )
         picking.ensure_one()
         picking.action_assign()
         for move in picking.move_ids:
@@ -113,7 +127,9 @@ class CartonaCase(TransactionCase):
     def _run_job(self, order, mapping="combined"):
         return order._sync_status_to_marketplace(mapping)
 
-    def _perform_like_queue_job(self, order, mapping="combined", job_uuid="test-job-uuid"):
+    def _perform_like_queue_job(
+        self, order, mapping="combined", job_uuid="test-job-uuid"
+    ):
         """Run the job in its own (test) transaction, as queue_job's runner does.
 
         A ``RetryableJobError`` rolls that transaction back before it is returned, so
@@ -126,9 +142,11 @@ class CartonaCase(TransactionCase):
             with self.registry.cursor() as cr:
                 env = self.env(cr=cr, context=dict(self.env.context, job_uuid=job_uuid))
                 try:
-                    outcome = env["sale.order"].browse(
-                        order.id
-                    )._sync_status_to_marketplace(mapping)
+                    outcome = (
+                        env["sale.order"]
+                        .browse(order.id)
+                        ._sync_status_to_marketplace(mapping)
+                    )
                 except RetryableJobError as exc:
                     cr.rollback()
                     outcome = exc

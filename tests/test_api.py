@@ -14,14 +14,20 @@ class TestMarketplaceApi(CartonaCase):
         for _i in range(5):
             orders |= self._make_order()
         results = self.env["marketplace.api"].update_order_status(orders, "approved")
-        bulk = [r for r in self.sandbox.state.requests if r["path"].endswith("update-order-status")]
+        bulk = [
+            r
+            for r in self.sandbox.state.requests
+            if r["path"].endswith("update-order-status")
+        ]
         self.assertEqual(len(bulk), 3)
         self.assertEqual(len(results), 3)
         self.assertEqual([len(r["body"]) for r in bulk], [2, 2, 1])
         for order in orders:
             self.assertEqual(self._sandbox_status(order), "approved")
             log = self.env["marketplace.sync.log"].search([("order_id", "=", order.id)])
-            self.assertEqual((log.operation, log.outcome), ("bulk_status_push", "success"))
+            self.assertEqual(
+                (log.operation, log.outcome), ("bulk_status_push", "success")
+            )
             self.assertIn(order.cartona_id, log.request_body)
 
     def test_config_from_context_or_argument(self):
@@ -33,7 +39,9 @@ class TestMarketplaceApi(CartonaCase):
         api.with_context(marketplace_config_id=self.config.id).update_order_status(
             order, "approved"
         )
-        api.update_single_order_status(order, "cancelled_by_supplier", config=self.config)
+        api.update_single_order_status(
+            order, "cancelled_by_supplier", config=self.config
+        )
         self.assertEqual(self._history(order), ["approved", "cancelled_by_supplier"])
 
     def test_single_update_raises_cartonas_rejection(self):

@@ -30,7 +30,9 @@ class TestConfig(CartonaCase):
 
     def test_token_is_for_managers_only(self):
         user = new_test_user(
-            self.env, login="cartona_user", groups="cartona_marketplace.group_marketplace_user"
+            self.env,
+            login="cartona_user",
+            groups="cartona_marketplace.group_marketplace_user",
         )
         config = self.config.with_user(user)
         self.assertTrue(config.has_token)

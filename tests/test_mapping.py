@@ -51,7 +51,9 @@ class TestMapping(CartonaCase):
         self.warehouse.delivery_steps = "pick_ship"
         order = self._make_order()
         order.action_confirm()
-        pick = order.picking_ids.filtered(lambda p: p.location_dest_id.usage != "customer")
+        pick = order.picking_ids.filtered(
+            lambda p: p.location_dest_id.usage != "customer"
+        )
         self.assertTrue(pick, "two-step delivery must create an internal pick")
         self._ship(order)  # the pick: goods are not gone yet
         self.assertEqual(pick.state, "done")

@@ -58,15 +58,23 @@ class TestRules(CartonaCase):
         order.with_context(skip_marketplace_sync=True).action_confirm()
         with trap_jobs() as trap:
             order.action_sync_enhanced_status()
-            trap.assert_enqueued_job(order._sync_status_to_marketplace, args=("combined",))
+            trap.assert_enqueued_job(
+                order._sync_status_to_marketplace, args=("combined",)
+            )
 
     def test_buttons_refuse_blocked_orders(self):
         by_cartona = self._make_order(delivered_by="delivered_by_cartona")
         by_cartona.with_context(skip_marketplace_sync=True).action_confirm()
         no_id = self._make_order()
         no_id.cartona_id = False
-        for order, message in ((by_cartona, "delivered by Cartona"), (no_id, "External Order ID")):
-            for button in ("action_manual_sync_to_marketplace", "action_sync_enhanced_status"):
+        for order, message in (
+            (by_cartona, "delivered by Cartona"),
+            (no_id, "External Order ID"),
+        ):
+            for button in (
+                "action_manual_sync_to_marketplace",
+                "action_sync_enhanced_status",
+            ):
                 with trap_jobs() as trap, self.assertRaisesRegex(UserError, message):
                     getattr(order, button)()
                 trap.assert_jobs_count(0)
@@ -89,7 +97,9 @@ class TestRules(CartonaCase):
             ],
         )
         self.assertNotIn(self.config.sudo().auth_token, str(preview.read()))
-        self.assertEqual(self.sandbox.state.requests, [], "Test Sync must not call Cartona")
+        self.assertEqual(
+            self.sandbox.state.requests, [], "Test Sync must not call Cartona"
+        )
 
     def test_test_sync_explains_blocked_orders(self):
         order = self._make_order(delivered_by="delivered_by_cartona")

@@ -16,7 +16,9 @@ class TestSyncJob(CartonaCase):
         return order
 
     def _status_requests(self):
-        return [r for r in self.sandbox.state.requests if "update-order-status" in r["path"]]
+        return [
+            r for r in self.sandbox.state.requests if "update-order-status" in r["path"]
+        ]
 
     def _logs(self, order):
         return self.env["marketplace.sync.log"].search([("order_id", "=", order.id)])
@@ -107,7 +109,9 @@ class TestSyncJob(CartonaCase):
         for kind, options in (("hang", {"seconds": 10.5}), ("drop", {})):
             order = self._confirmed()
             self.sandbox.state.add_fault(kind, count=1, **options)
-            self.assertIsInstance(self._perform_like_queue_job(order), RetryableJobError)
+            self.assertIsInstance(
+                self._perform_like_queue_job(order), RetryableJobError
+            )
             self.assertEqual(self._logs(order).outcome, "transient_error")
             self.assertFalse(self._history(order))
 
@@ -161,7 +165,10 @@ class TestSyncJob(CartonaCase):
         self.assertIsInstance(error, RetryableJobError)
         log = self._logs(order)
         self.assertEqual(len(log), 1)
-        self.assertEqual((log.outcome, log.status_code, log.job_uuid), ("transient_error", 502, "test-uuid"))
+        self.assertEqual(
+            (log.outcome, log.status_code, log.job_uuid),
+            ("transient_error", 502, "test-uuid"),
+        )
         self.assertEqual(order.marketplace_sync_status, "syncing")
         self.assertIn("retried", order.marketplace_error_message)
 
@@ -242,7 +249,8 @@ class TestDeliveryConfirmation(CartonaCase):
         bodies = [
             r["body"]
             for r in self.sandbox.state.requests
-            if r["path"].endswith(order.cartona_id) and r["body"]["status"] == "delivered"
+            if r["path"].endswith(order.cartona_id)
+            and r["body"]["status"] == "delivered"
         ]
         return bodies[-1].get("retailer_otp")
 

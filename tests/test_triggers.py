@@ -37,7 +37,9 @@ class TestTriggers(CartonaCase):
         with trap_jobs() as trap:
             order._action_cancel()
             self.assertOneSyncJob(trap, order)
-        self.assertEqual(order.marketplace_cancellation_reason, "supplier_asked_me_to_cancel")
+        self.assertEqual(
+            order.marketplace_cancellation_reason, "supplier_asked_me_to_cancel"
+        )
 
     def test_shipping_enqueues_one_job(self):
         order = self._make_order(cartona_status="approved")

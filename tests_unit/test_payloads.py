@@ -48,7 +48,9 @@ def test_reason_not_sent_on_other_statuses():
     assert "cancellation_reason" not in item
 
 
-@pytest.mark.parametrize("status", ["returned", "editing", "cancelled_by_retailer", "x"])
+@pytest.mark.parametrize(
+    "status", ["returned", "editing", "cancelled_by_retailer", "x"]
+)
 def test_statuses_the_supplier_may_not_send(status):
     with pytest.raises(ValueError, match="may send"):
         payloads.build_status_item("X1", status)

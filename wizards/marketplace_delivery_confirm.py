@@ -19,5 +19,7 @@ class MarketplaceDeliveryConfirm(models.TransientModel):
         self.ensure_one()
         otp = (self.retailer_otp or "").strip()
         if self.order_id.marketplace_otp_required and not otp:
-            raise UserError(self.env._("Enter the OTP the retailer received from Cartona."))
+            raise UserError(
+                self.env._("Enter the OTP the retailer received from Cartona.")
+            )
         return self.order_id._marketplace_confirm_delivery(retailer_otp=otp or None)

@@ -10,7 +10,10 @@ class MarketplaceSyncPreview(models.TransientModel):
 
     order_id = fields.Many2one(comodel_name="sale.order", required=True, readonly=True)
     mapping = fields.Selection(
-        selection=[("basic", "Basic (order state)"), ("combined", "Combined (state and deliveries)")],
+        selection=[
+            ("basic", "Basic (order state)"),
+            ("combined", "Combined (state and deliveries)"),
+        ],
         readonly=True,
     )
     order_state = fields.Char(readonly=True)

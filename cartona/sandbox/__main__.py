@@ -58,16 +58,16 @@ def main(argv=None):
         orders=orders,
         products=demo_products(product_ids),
     ).bind()
-    print(server.base_url, flush=True)
-    print(
-        f"control API: {server.control_url} ({len(orders)} orders; Ctrl-C to stop)",
-        flush=True,
+    sys.stdout.write(f"{server.base_url}\n")
+    sys.stdout.write(
+        f"control API: {server.control_url} ({len(orders)} orders; Ctrl-C to stop)\n"
     )
+    sys.stdout.flush()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        pass
+        return 0
     return 0
 
 

@@ -53,19 +53,20 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "CartonaSandbox/1.0"
 
     def setup(self):
-        super().setup()
+        result = super().setup()
         # Headers and body go out in two writes: without this, delayed ACKs add ~40 ms.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.track(self.connection, add=True)
+        return result
 
     def finish(self):
         try:
-            super().finish()
+            return super().finish()
         finally:
             self.server.track(self.connection, add=False)
 
-    def log_message(self, format, *args):
-        _logger.debug("sandbox %s: %s", self.address_string(), format % args)
+    def log_message(self, fmt, *args):  # pylint: disable=arguments-renamed
+        _logger.debug("sandbox %s: %s", self.address_string(), fmt % args)
 
     def do_GET(self):
         self._dispatch("GET")
@@ -383,8 +384,8 @@ class _HTTPServer(ThreadingHTTPServer):
         for connection in connections:
             try:
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            except OSError as exc:
+                _logger.debug("sandbox: connection already closed (%s)", exc)
 
     def pause(self, seconds):
         """Sleep ``seconds``, cut short when the server stops."""

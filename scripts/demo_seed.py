@@ -1,0 +1,349 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Seed the demo database of scripts/demo.sh (idempotent: safe to run again).
+
+    $VENV/bin/python scripts/demo_seed.py --config odoo.conf --addons-path PATHS \\
+        --database cartona_demo --sandbox-url http://127.0.0.1:8071/api/v1/ --token TOKEN
+    python scripts/demo_seed.py --list-product-ids   # the ids to give the sandbox
+
+Uses ``odoo`` as a library (one transaction, committed at the end) to set up:
+
+- the company: country Egypt and, when Odoo allows it, the currency EGP (a database with
+  demo data already has journal items in USD: then the Cartona orders get an EGP
+  pricelist instead);
+- a ``marketplace.config`` named "Cartona Sandbox" pointing at the sandbox;
+- six storable Egyptian grocery products whose internal reference (``default_code``) is
+  the ``internal_product_id`` the sandbox puts on its demo order lines, with stock in the
+  main warehouse;
+- one draft ``sale.order`` per order of the sandbox's pull feed, with one partner per
+  retailer; orders already in the database are left alone.
+
+This is NOT the inbound import of the addon (built separately, with validation, updates
+and ``synced`` acknowledgements): it is a deliberately small, self-contained shortcut so
+that the demo has Cartona orders to play with. It does not acknowledge the feed.
+"""
+
+import argparse
+import json
+import logging
+import re
+import sys
+from urllib.parse import urljoin
+
+import requests
+
+_logger = logging.getLogger("cartona_demo_seed")
+
+CONFIG_NAME = "Cartona Sandbox"
+CONFIG_TIMEOUT = 10
+
+#: (default_code, name, sale price in EGP per pack, quantity on hand).
+#: Same order as the sandbox's demo catalog (cartona/sandbox/demo.py): the sandbox gives
+#: its n-th catalog product the n-th id of ``--product-ids``.
+CATALOG = (
+    ("DEMO-OIL-1L", "Sunflower Oil 1 L (box of 12)", 1140.0, 200),
+    ("DEMO-RICE-1KG", "Egyptian Rice 1 kg (bag of 10)", 380.0, 300),
+    ("DEMO-SUGAR-1KG", "White Sugar 1 kg (box of 10)", 330.0, 300),
+    ("DEMO-TEA-40", "Black Tea 40 bags (box of 24)", 960.0, 150),
+    ("DEMO-PASTA-400", "Spaghetti 400 g (box of 20)", 300.0, 400),
+    ("DEMO-CHEESE-500", "White Cheese 500 g (box of 12)", 900.0, 100),
+)
+
+
+def product_ids():
+    return [code for code, *_rest in CATALOG]
+
+
+def _parser():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument(
+        "--list-product-ids",
+        action="store_true",
+        help="print the comma-separated product ids for the sandbox and exit",
+    )
+    parser.add_argument("--config", help="Odoo configuration file")
+    parser.add_argument("--addons-path", help="overrides the config's addons_path")
+    parser.add_argument("--database", help="database to seed")
+    parser.add_argument("--sandbox-url", help="sandbox API base URL (…/api/v1/)")
+    parser.add_argument("--token", help="sandbox API token")
+    return parser
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    if args.list_product_ids:
+        sys.stdout.write(",".join(product_ids()) + "\n")
+        return 0
+    missing = [
+        option
+        for option in ("config", "database", "sandbox_url", "token")
+        if not getattr(args, option)
+    ]
+    if missing:
+        _parser().error("missing " + ", ".join("--" + m.replace("_", "-") for m in missing))
+
+    # Imported here so that --list-product-ids works without Odoo.
+    import odoo
+    from odoo.modules.registry import Registry
+    from odoo.tools import config as odoo_config
+
+    odoo_args = ["-c", args.config, "-d", args.database, "--log-level=warn"]
+    if args.addons_path:
+        odoo_args.append(f"--addons-path={args.addons_path}")
+    odoo_config.parse_config(odoo_args, setup_logging=True)
+    logging.getLogger("cartona_demo_seed").setLevel(logging.INFO)
+
+    registry = Registry(args.database)
+    # The cursor commits when the block ends without error, rolls back otherwise.
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+        summary = Seeder(env, args.sandbox_url, args.token).run()
+    sys.stdout.write(summary + "\n")
+    return 0
+
+
+class Seeder:
+    """Everything the demo needs in one database, found or created by natural keys."""
+
+    def __init__(self, env, sandbox_url, token):
+        self.env = env
+        self.sandbox_url = sandbox_url if sandbox_url.endswith("/") else sandbox_url + "/"
+        self.token = token
+        self.company = env.ref("base.main_company")
+        self.pricelist = env["product.pricelist"]
+        # Imported late: the addon is importable once odoo's addons path is set up.
+        from odoo.addons.cartona_marketplace.cartona import statuses
+
+        self.statuses = statuses
+
+    def run(self):
+        self._admin()
+        self._company()
+        config = self._config()
+        warehouse = self.env["stock.warehouse"].search(
+            [("company_id", "=", self.company.id)], limit=1
+        )
+        products = self._products(warehouse)
+        created, kept = self._orders(config, warehouse, products)
+        return (
+            f"seeded {self.env.cr.dbname}: config {config.name!r} -> {config.api_base_url}, "
+            f"{len(products)} products in stock at {warehouse.name}, "
+            f"{len(created)} Cartona order(s) created ({', '.join(created.mapped('name')) or '-'}), "
+            f"{len(kept)} already there; currency {self.company.currency_id.name}"
+            + (f" (orders priced with {self.pricelist.name!r})" if self.pricelist else "")
+        )
+
+    # ------------------------------------------------------------------ setup
+    def _admin(self):
+        # The demo database already has admin/admin; set it anyway so that a database
+        # created otherwise logs in the same way.
+        self.env.ref("base.user_admin").password = "admin"
+
+    def _company(self):
+        egypt = self.env.ref("base.eg")
+        egp = self.env.ref("base.EGP")
+        if not egp.active:
+            egp.active = True
+        if self.company.country_id != egypt:
+            self.company.country_id = egypt
+        if self.company.currency_id == egp:
+            return
+        try:
+            with self.env.cr.savepoint():
+                self.company.currency_id = egp
+            _logger.info("company currency set to EGP")
+            return
+        except Exception as exc:  # UserError: journal items exist in the old currency
+            _logger.info("company currency stays %s: %s", self.company.currency_id.name, exc)
+        # Fallback: Cartona orders in EGP through a pricelist of their own.
+        Pricelist = self.env["product.pricelist"]
+        self.pricelist = Pricelist.search(
+            [("name", "=", "Cartona (EGP)"), ("company_id", "in", [self.company.id, False])],
+            limit=1,
+        ) or Pricelist.create(
+            {"name": "Cartona (EGP)", "currency_id": egp.id, "company_id": self.company.id}
+        )
+
+    def _config(self):
+        Config = self.env["marketplace.config"].with_context(active_test=False)
+        config = Config.search(
+            [("name", "=", CONFIG_NAME), ("company_id", "=", self.company.id)], limit=1
+        )
+        vals = {
+            "name": CONFIG_NAME,
+            "company_id": self.company.id,
+            "api_base_url": self.sandbox_url,
+            "auth_token": self.token,
+            "timeout": CONFIG_TIMEOUT,
+            "active": True,
+        }
+        if config:
+            config.write(vals)
+        else:
+            config = Config.create(vals)
+        # Shows "Connected" on the form; the sandbox is up when the seed runs.
+        config.action_test_connection()
+        return config
+
+    def _products(self, warehouse):
+        """product.product by default_code, created when missing, stocked to the target."""
+        Product = self.env["product.product"].with_context(active_test=False)
+        Quant = self.env["stock.quant"].with_context(inventory_mode=True)
+        location = warehouse.lot_stock_id
+        products = {}
+        for code, name, price, quantity in CATALOG:
+            product = Product.search([("default_code", "=", code)], limit=1)
+            if not product:
+                product = Product.create(
+                    {
+                        "name": name,
+                        "default_code": code,
+                        "type": "consu",
+                        "is_storable": True,
+                        "list_price": price,
+                        "sale_ok": True,
+                    }
+                )
+            product.active = True
+            on_hand = product.with_context(location=location.id).qty_available
+            if on_hand < quantity:
+                Quant.create(
+                    {
+                        "product_id": product.id,
+                        "location_id": location.id,
+                        "inventory_quantity": quantity,
+                    }
+                ).action_apply_inventory()
+            products[code] = product
+        return products
+
+    # ------------------------------------------------------------------ orders
+    def _pull_feed(self):
+        """Every order of the sandbox's pull feed (GET order/pull-orders, all pages)."""
+        orders, page, per_page = [], 1, 100
+        while True:
+            response = requests.get(
+                urljoin(self.sandbox_url, "order/pull-orders"),
+                params={"page": page, "per_page": per_page},
+                headers={"AuthorizationToken": self.token},
+                timeout=CONFIG_TIMEOUT,
+            )
+            response.raise_for_status()
+            batch = response.json()
+            orders += batch
+            if len(batch) < per_page:
+                return orders
+            page += 1
+
+    def _orders(self, config, warehouse, products):
+        SaleOrder = self.env["sale.order"]
+        created, kept = SaleOrder, SaleOrder
+        for data in self._pull_feed():
+            hashed_id = data["hashed_id"]
+            existing = SaleOrder.search(
+                [("marketplace_config_id", "=", config.id), ("cartona_id", "=", hashed_id)],
+                limit=1,
+            )
+            if existing:
+                kept |= existing
+                self._restore_sandbox_status(existing, data["status"])
+                continue
+            vals = self._order_vals(data, config, warehouse, products)
+            if vals:
+                created |= SaleOrder.create(vals)
+        return created, kept
+
+    def _order_vals(self, data, config, warehouse, products):
+        from odoo import Command
+
+        lines = []
+        for line in data["order_details"]:
+            product = products.get(line["internal_product_id"])
+            if not product:
+                _logger.warning(
+                    "order %s skipped: no product with internal reference %s",
+                    data["hashed_id"],
+                    line["internal_product_id"],
+                )
+                return None
+            line_vals = {
+                "product_id": product.id,
+                "product_uom_qty": line["amount"],
+                "price_unit": line["selling_price"],
+            }
+            if line.get("comment"):
+                line_vals["name"] = f"{product.display_name}\n{line['comment']}"
+            lines.append(Command.create(line_vals))
+        statuses = self.statuses
+        delivered_by, _warning = statuses.normalize_delivered_by(data.get("delivered_by"))
+        status = data.get("status")
+        vals = {
+            "partner_id": self._retailer(data["retailer"]).id,
+            "company_id": self.company.id,
+            "warehouse_id": warehouse.id,
+            "origin": f"Cartona {data['hashed_id']}",
+            "client_order_ref": f"Cartona {data['hashed_id']}",
+            "is_marketplace_order": True,
+            "cartona_id": data["hashed_id"],
+            "marketplace_config_id": config.id,
+            "delivered_by": delivered_by,
+            "marketplace_payment_method": statuses.payment_method_from_amounts(
+                installment_cost=data.get("installment_cost"),
+                wallet_top_up=data.get("wallet_top_up"),
+                cartona_credit=data.get("cartona_credit"),
+            ),
+            "marketplace_status": status if status in statuses.STATUSES else False,
+            "note": data.get("note_message") or False,
+            "order_line": lines,
+        }
+        if self.pricelist:
+            vals["pricelist_id"] = self.pricelist.id
+        return vals
+
+    def _retailer(self, retailer):
+        """The retailer's partner, found by its Cartona retailer code (partner ref)."""
+        Partner = self.env["res.partner"]
+        code = retailer.get("retailer_code") or False
+        partner = code and Partner.search([("ref", "=", code)], limit=1)
+        if partner:
+            return partner
+        address = retailer.get("retailer_address") or ""
+        parts = [p.strip() for p in re.split("[,،]", address) if p.strip()]
+        vals = {
+            "name": retailer["retailer_name"],
+            "is_company": True,
+            "ref": code,
+            "phone": retailer.get("retailer_number") or False,
+            "mobile": retailer.get("retailer_number2") or False,
+            "street": address or False,
+            "city": parts[-1] if len(parts) > 1 else False,
+            "country_id": self.env.ref("base.eg").id,
+            "comment": retailer.get("address_notes") or False,
+            "customer_rank": 1,
+        }
+        if self.pricelist:
+            vals["property_product_pricelist"] = self.pricelist.id
+        return Partner.create(vals)
+
+    def _restore_sandbox_status(self, order, feed_status):
+        """Put back in the sandbox the status Odoo last saw Cartona accept.
+
+        The sandbox keeps its orders in memory and starts from the demo data on every
+        run, while a reused database remembers what happened before: without this, the
+        next push of an order confirmed in an earlier run would break Cartona's cycle.
+        """
+        status = order.marketplace_status
+        if not status or status == feed_status:
+            return
+        control = urljoin(self.sandbox_url, "/_sandbox/")
+        response = requests.post(
+            urljoin(control, f"orders/{order.cartona_id}/status"),
+            data=json.dumps({"status": status}),
+            headers={"Content-Type": "application/json"},
+            timeout=CONFIG_TIMEOUT,
+        )
+        response.raise_for_status()
+        _logger.info("sandbox: %s back to %s", order.cartona_id, status)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
