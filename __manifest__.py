@@ -21,8 +21,14 @@
         "wizards/marketplace_sync_preview_views.xml",
         "wizards/marketplace_delivery_confirm_views.xml",
         "views/marketplace_config_views.xml",
+        "views/marketplace_dashboard_views.xml",
         "views/marketplace_sync_log_views.xml",
         "views/sale_order_views.xml",
         "views/cartona_marketplace_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "cartona_marketplace/static/tests/tours/*.js",
+        ],
+    },
 }

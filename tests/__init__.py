@@ -4,3 +4,4 @@ from . import test_rules
 from . import test_sync_job
 from . import test_api
 from . import test_config
+from . import test_ui
