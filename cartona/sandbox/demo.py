@@ -6,6 +6,31 @@ can point them at real Odoo product variants (``str(variant.id)``).
 
 import datetime
 
+from ..statuses import DELIVERED_BY_SUPPLIER, PENDING
+
+#: A fresh supplier-delivered order of the pull feed (cartona-api.md section 3.1).
+ORDER_DEFAULTS = {
+    "supplier_code": "1",
+    "status": PENDING,
+    "delivered_by": DELIVERED_BY_SUPPLIER,
+    "edited_by_admin": False,
+    "delivery_day": None,
+    "estimated_delivery_day": None,
+    "retailer_preferred_delivery_date": None,
+    "pickup_date": None,
+    "pickup_otp": None,
+    "cancellation_reason": "",
+    "return_reason": None,
+    "applied_supplier_rebate": 0.0,
+    "cartona_credit": 0,
+    "installment_cost": 0,
+    "wallet_top_up": 0,
+    "distribution_route_code": None,
+    "note_message": None,
+    "retailer": {},
+    "order_details": [],
+}
+
 DEFAULT_PRODUCT_IDS = tuple(f"DEMO-{n:03d}" for n in range(1, 7))
 
 #: (Arabic name, unit, unit_count, selling price in EGP) of the demo catalog.
@@ -70,24 +95,8 @@ def _order(hashed_id, retailer, lines, **fields):
     total = sum(line["selling_price"] * line["amount"] for line in lines)
     order = {
         "hashed_id": hashed_id,
-        "supplier_code": "1",
-        "status": "pending",
-        "delivered_by": "delivered_by_supplier",
-        "edited_by_admin": False,
-        "delivery_day": None,
-        "estimated_delivery_day": None,
-        "retailer_preferred_delivery_date": None,
-        "pickup_date": None,
-        "pickup_otp": None,
-        "cancellation_reason": "",
-        "return_reason": None,
+        **ORDER_DEFAULTS,
         "total_price": total,
-        "applied_supplier_rebate": 0.0,
-        "cartona_credit": 0,
-        "installment_cost": 0,
-        "wallet_top_up": 0,
-        "distribution_route_code": None,
-        "note_message": None,
         "retailer": retailer,
         "order_details": lines,
     }

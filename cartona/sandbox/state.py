@@ -22,7 +22,6 @@ from ..statuses import (
     ASSIGNED_TO_SALESMAN,
     CANCELLATION_REASONS,
     CANCELLED_BY_RETAILER,
-    DELIVERED_BY_SUPPLIER,
     EDITING,
     PENDING,
     SUPPLIER_STATUSES,
@@ -32,7 +31,7 @@ from ..statuses import (
     otp_required,
     payment_method_from_amounts,
 )
-from .demo import demo_products
+from .demo import ORDER_DEFAULTS, demo_products
 from .faults import FaultBook
 
 DEFAULT_OTP = "123456"
@@ -44,28 +43,6 @@ DATE_FIELDS = ("estimated_delivery_day", "delivery_day")
 STORED_FIELDS = ("cancellation_reason", *DATE_FIELDS)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FIRST_LINE_ID = 7_000_001
-
-ORDER_DEFAULTS = {
-    "supplier_code": "1",
-    "status": PENDING,
-    "delivered_by": DELIVERED_BY_SUPPLIER,
-    "edited_by_admin": False,
-    "delivery_day": None,
-    "estimated_delivery_day": None,
-    "retailer_preferred_delivery_date": None,
-    "pickup_date": None,
-    "pickup_otp": None,
-    "cancellation_reason": "",
-    "return_reason": None,
-    "applied_supplier_rebate": 0.0,
-    "cartona_credit": 0,
-    "installment_cost": 0,
-    "wallet_top_up": 0,
-    "distribution_route_code": None,
-    "note_message": None,
-    "retailer": {},
-    "order_details": [],
-}
 
 
 class SandboxRejection(Exception):
