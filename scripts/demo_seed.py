@@ -1,18 +1,25 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Seed the demo database of scripts/demo.sh (idempotent: safe to run again).
+"""Create and seed the demo database of scripts/demo.sh (idempotent: safe to run again).
 
-    $VENV/bin/python scripts/demo_seed.py --config odoo.conf --addons-path PATHS \\
-        --database cartona_demo --sandbox-url http://127.0.0.1:8071/api/v1/ --token TOKEN
     python scripts/demo_seed.py --list-product-ids   # the ids to give the sandbox
+    $VENV/bin/python scripts/demo_seed.py --config odoo.conf --addons-path PATHS \\
+        --database cartona_demo --create-database
+    $VENV/bin/python scripts/demo_seed.py --config odoo.conf --addons-path PATHS \\
+        --database cartona_demo --sandbox-url http://127.0.0.1:8071/api/v1/ \\
+        --token TOKEN
 
-Uses ``odoo`` as a library (one transaction, committed at the end) to set up:
+Uses ``odoo`` as a library. ``--create-database`` does what the database manager does
+for "Country: Egypt" (company in Egypt, currency EGP, demo data, admin/admin), so that
+installing ``account`` afterwards brings the Egyptian chart of accounts (l10n_eg).
 
-- the company: country Egypt and, when Odoo allows it, the currency EGP (a database with
-  demo data already has journal items in USD: then the Cartona orders get an EGP
-  pricelist instead);
+Seeding (one transaction, committed at the end) sets up:
+
+- the company: country Egypt and, when Odoo allows it, currency EGP (a database created
+  otherwise may already have journal items in another currency: then the Cartona orders
+  get an EGP pricelist instead);
 - a ``marketplace.config`` named "Cartona Sandbox" pointing at the sandbox;
-- six storable Egyptian grocery products whose internal reference (``default_code``) is
-  the ``internal_product_id`` the sandbox puts on its demo order lines, with stock in the
+- six storable Egyptian grocery products whose internal reference (``default_code``)
+  is the ``internal_product_id`` on the sandbox's demo order lines, with stock in the
   main warehouse;
 - one draft ``sale.order`` per order of the sandbox's pull feed, with one partner per
   retailer; orders already in the database are left alone.
@@ -62,24 +69,31 @@ def _parser():
     )
     parser.add_argument("--config", help="Odoo configuration file")
     parser.add_argument("--addons-path", help="overrides the config's addons_path")
-    parser.add_argument("--database", help="database to seed")
-    parser.add_argument("--sandbox-url", help="sandbox API base URL (…/api/v1/)")
+    parser.add_argument("--database", help="database to create or seed")
+    parser.add_argument(
+        "--create-database",
+        action="store_true",
+        help="create the database (Egypt, EGP, demo data, admin/admin) and exit",
+    )
+    parser.add_argument("--sandbox-url", help="sandbox API base URL (.../api/v1/)")
     parser.add_argument("--token", help="sandbox API token")
     return parser
 
 
 def main(argv=None):
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.list_product_ids:
         sys.stdout.write(",".join(product_ids()) + "\n")
         return 0
+    needed = ["config", "database"]
+    if not args.create_database:
+        needed += ["sandbox_url", "token"]
     missing = [
-        option
-        for option in ("config", "database", "sandbox_url", "token")
-        if not getattr(args, option)
+        "--" + name.replace("_", "-") for name in needed if not getattr(args, name)
     ]
     if missing:
-        _parser().error("missing " + ", ".join("--" + m.replace("_", "-") for m in missing))
+        parser.error("missing " + ", ".join(missing))
 
     # Imported here so that --list-product-ids works without Odoo.
     import odoo
@@ -90,13 +104,25 @@ def main(argv=None):
     if args.addons_path:
         odoo_args.append(f"--addons-path={args.addons_path}")
     odoo_config.parse_config(odoo_args, setup_logging=True)
-    logging.getLogger("cartona_demo_seed").setLevel(logging.INFO)
+    _logger.setLevel(logging.INFO)
 
+    if args.create_database:
+        # The database manager's "create database" (it logs failures without raising:
+        # the currency check below tells).
+        odoo.service.db.exp_create_database(
+            args.database, True, "en_US", "admin", "admin", country_code="eg"
+        )
     registry = Registry(args.database)
     # The cursor commits when the block ends without error, rolls back otherwise.
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
-        summary = Seeder(env, args.sandbox_url, args.token).run()
+        if args.create_database:
+            currency = env.ref("base.main_company").currency_id.name
+            if currency != "EGP":
+                raise SystemExit(f"{args.database}: company currency is {currency}")
+            summary = f"created {args.database}: company in Egypt, currency EGP"
+        else:
+            summary = Seeder(env, args.sandbox_url, args.token).run()
     sys.stdout.write(summary + "\n")
     return 0
 
@@ -106,7 +132,9 @@ class Seeder:
 
     def __init__(self, env, sandbox_url, token):
         self.env = env
-        self.sandbox_url = sandbox_url if sandbox_url.endswith("/") else sandbox_url + "/"
+        self.sandbox_url = (
+            sandbox_url if sandbox_url.endswith("/") else sandbox_url + "/"
+        )
         self.token = token
         self.company = env.ref("base.main_company")
         self.pricelist = env["product.pricelist"]
@@ -124,12 +152,14 @@ class Seeder:
         )
         products = self._products(warehouse)
         created, kept = self._orders(config, warehouse, products)
+        names = ", ".join(created.mapped("name")) or "-"
+        pricing = f" via pricelist {self.pricelist.name!r}" if self.pricelist else ""
         return (
-            f"seeded {self.env.cr.dbname}: config {config.name!r} -> {config.api_base_url}, "
-            f"{len(products)} products in stock at {warehouse.name}, "
-            f"{len(created)} Cartona order(s) created ({', '.join(created.mapped('name')) or '-'}), "
-            f"{len(kept)} already there; currency {self.company.currency_id.name}"
-            + (f" (orders priced with {self.pricelist.name!r})" if self.pricelist else "")
+            f"seeded {self.env.cr.dbname}: config {config.name!r} at "
+            f"{config.api_base_url}, {len(products)} products in stock at "
+            f"{warehouse.name}, {len(created)} Cartona order(s) created ({names}), "
+            f"{len(kept)} already there; prices in "
+            f"{(self.pricelist.currency_id or self.company.currency_id).name}{pricing}"
         )
 
     # ------------------------------------------------------------------ setup
@@ -145,22 +175,38 @@ class Seeder:
             egp.active = True
         if self.company.country_id != egypt:
             self.company.country_id = egypt
+        # stock_sms (auto-installed) would ask, on the first validated delivery, whether
+        # to text the customer through Odoo's paid IAP service: not in a local demo.
+        if self.company._fields.get("stock_move_sms_validation"):
+            self.company.stock_move_sms_validation = False
         if self.company.currency_id == egp:
             return
+        from odoo.exceptions import UserError, ValidationError
+
         try:
             with self.env.cr.savepoint():
                 self.company.currency_id = egp
             _logger.info("company currency set to EGP")
             return
-        except Exception as exc:  # UserError: journal items exist in the old currency
-            _logger.info("company currency stays %s: %s", self.company.currency_id.name, exc)
+        except (UserError, ValidationError) as exc:  # journal items in the old currency
+            self.company.invalidate_recordset(["currency_id"])
+            _logger.info(
+                "company currency stays %s: %s", self.company.currency_id.name, exc
+            )
         # Fallback: Cartona orders in EGP through a pricelist of their own.
         Pricelist = self.env["product.pricelist"]
         self.pricelist = Pricelist.search(
-            [("name", "=", "Cartona (EGP)"), ("company_id", "in", [self.company.id, False])],
+            [
+                ("name", "=", "Cartona (EGP)"),
+                ("company_id", "in", [self.company.id, False]),
+            ],
             limit=1,
         ) or Pricelist.create(
-            {"name": "Cartona (EGP)", "currency_id": egp.id, "company_id": self.company.id}
+            {
+                "name": "Cartona (EGP)",
+                "currency_id": egp.id,
+                "company_id": self.company.id,
+            }
         )
 
     def _config(self):
@@ -185,7 +231,7 @@ class Seeder:
         return config
 
     def _products(self, warehouse):
-        """product.product by default_code, created when missing, stocked to the target."""
+        """Products by default_code, created when missing, stocked up to the target."""
         Product = self.env["product.product"].with_context(active_test=False)
         Quant = self.env["stock.quant"].with_context(inventory_mode=True)
         location = warehouse.lot_stock_id
@@ -240,7 +286,10 @@ class Seeder:
         for data in self._pull_feed():
             hashed_id = data["hashed_id"]
             existing = SaleOrder.search(
-                [("marketplace_config_id", "=", config.id), ("cartona_id", "=", hashed_id)],
+                [
+                    ("marketplace_config_id", "=", config.id),
+                    ("cartona_id", "=", hashed_id),
+                ],
                 limit=1,
             )
             if existing:
@@ -274,7 +323,9 @@ class Seeder:
                 line_vals["name"] = f"{product.display_name}\n{line['comment']}"
             lines.append(Command.create(line_vals))
         statuses = self.statuses
-        delivered_by, _warning = statuses.normalize_delivered_by(data.get("delivered_by"))
+        delivered_by, _warning = statuses.normalize_delivered_by(
+            data.get("delivered_by")
+        )
         status = data.get("status")
         vals = {
             "partner_id": self._retailer(data["retailer"]).id,
