@@ -11,7 +11,7 @@ from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import split_every
 
-from ..cartona import errors, payloads
+from ..cartona import errors, payloads, statuses
 from ..cartona.client import CartonaClient
 
 _logger = logging.getLogger(__name__)
@@ -114,7 +114,91 @@ class MarketplaceApi(models.AbstractModel):
         )
 
     @api.model
-    def _exchange(self, orders, config, operation, status, items, call):
+    def acknowledge_orders(self, orders, config):
+        """Post ``synced`` for ``orders`` (bulk, batch_size a request).
+
+        Acknowledged orders leave the pull feed until their next change. Logged as
+        inbound ``ack`` exchanges; raises the core's ``CartonaError`` subclasses.
+        """
+        results = []
+        for batch in split_every(config.batch_size, orders.ids, orders.browse):
+            items = [
+                payloads.build_status_item(order.cartona_id, statuses.SYNCED)
+                for order in batch
+            ]
+            results.append(
+                self._exchange(
+                    batch,
+                    config,
+                    "ack",
+                    statuses.SYNCED,
+                    items,
+                    lambda client, items=items: client.update_orders_status(items),
+                    direction="inbound",
+                )
+            )
+        return results
+
+    @api.model
+    def pull_orders(self, config):
+        """Yield Cartona's pull feed page by page (lists of order payloads).
+
+        Reads every page (``batch_size`` orders a page) and writes one inbound
+        ``order_pull`` log per request. Raises the core's ``CartonaError`` subclasses
+        after logging the failed request; the pages yielded before stay valid.
+        """
+        exchanges = []
+        with self._client(config, on_exchange=exchanges.append) as client:
+            pages = client.iter_pull_orders(per_page=config.batch_size)
+            number = 0
+            while True:
+                number += 1
+                try:
+                    page = next(pages)
+                except StopIteration:
+                    self._log_pull(config, exchanges, number, None, None)
+                    return
+                except errors.CartonaError as exc:
+                    self._log_pull(config, exchanges, number, None, exc)
+                    if isinstance(exc, errors.AuthenticationError):
+                        config._set_connection_result(exc)
+                    raise
+                self._log_pull(config, exchanges, number, page, None)
+                yield page
+
+    @api.model
+    def _log_pull(self, config, exchanges, number, page, error):
+        """One log per pull request made since the last call (``exchanges`` emptied)."""
+        Log = self.env["marketplace.sync.log"]
+        if page is not None:
+            message = self.env._(
+                "page %(page)s: %(count)s orders", page=number, count=len(page)
+            )
+        elif error is None:
+            message = self.env._("page %(page)s: no more orders", page=number)
+        else:
+            message = False
+        vals_list = [
+            dict(
+                Log._vals_from_exchange(exchange),
+                config_id=config.id,
+                company_id=config.company_id.id,
+                direction="inbound",
+                operation="order_pull",
+                outcome="success" if exchange.error is None else outcome_of(error),
+                message=message,
+                error_message=exchange.error or False,
+                job_uuid=self.env.context.get("job_uuid") or False,
+            )
+            for exchange in exchanges
+        ]
+        exchanges.clear()
+        return Log._record(vals_list, keep_on_rollback=bool(error))
+
+    @api.model
+    def _exchange(
+        self, orders, config, operation, status, items, call, direction="outbound"
+    ):
         """Run ``call(client)``, log the exchange for each order, re-raise errors."""
         exchanges = []
         error = result = None
@@ -123,7 +207,16 @@ class MarketplaceApi(models.AbstractModel):
                 result = call(client)
         except errors.CartonaError as exc:
             error = exc
-        self._log_exchange(orders, config, operation, status, items, exchanges, error)
+        self._log_exchange(
+            orders,
+            config,
+            operation,
+            status,
+            items,
+            exchanges,
+            error,
+            direction=direction,
+        )
         if isinstance(error, errors.AuthenticationError):
             config._set_connection_result(error)
         if error is not None:
@@ -131,7 +224,17 @@ class MarketplaceApi(models.AbstractModel):
         return result
 
     @api.model
-    def _log_exchange(self, orders, config, operation, status, items, exchanges, error):
+    def _log_exchange(
+        self,
+        orders,
+        config,
+        operation,
+        status,
+        items,
+        exchanges,
+        error,
+        direction="outbound",
+    ):
         Log = self.env["marketplace.sync.log"]
         exchange = exchanges[-1] if exchanges else getattr(error, "exchange", None)
         base = Log._vals_from_exchange(exchange) if exchange else {}
@@ -139,7 +242,7 @@ class MarketplaceApi(models.AbstractModel):
             base,
             config_id=config.id,
             company_id=config.company_id.id,
-            direction="outbound",
+            direction=direction,
             operation=operation,
             status_sent=status,
             outcome=outcome_of(error),

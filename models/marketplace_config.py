@@ -1,14 +1,18 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
+from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
-from ..cartona import errors, statuses
+from ..cartona import errors, inbound, statuses
 
 _logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE_URL = "https://supplier-integrations.cartona.com/api/v1/"
+#: A config is due when its next pull is at most this close (the cron runs every
+#: minute; without the slack a 2-minute interval would drift to 3).
+PULL_SLACK = timedelta(seconds=30)
 
 
 class MarketplaceConfig(models.Model):
@@ -72,6 +76,49 @@ class MarketplaceConfig(models.Model):
     order_ids = fields.One2many(
         comodel_name="sale.order", inverse_name="marketplace_config_id", string="Orders"
     )
+    # Inbound: Cartona's pull feed
+    pull_interval = fields.Integer(
+        string="Pull Interval (minutes)",
+        default=2,
+        help="How often new and changed orders are pulled from Cartona. 0 pulls only "
+        "when Pull Orders is pressed.",
+    )
+    last_pull_date = fields.Datetime(readonly=True, copy=False)
+    last_pull_result = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Orders found by the last pull, and how many failed the payload check "
+        "at once. Orders refused later (e.g. unknown products) are listed by the "
+        "Import Errors filter of the sync logs.",
+    )
+    product_match = fields.Selection(
+        selection=[
+            ("default_code", "Internal Reference"),
+            ("barcode", "Barcode"),
+            ("variant_id", "Odoo Variant ID"),
+        ],
+        string="Match Products By",
+        default="default_code",
+        required=True,
+        help="How the internal_product_id of a Cartona order line (the supplier's own "
+        "product id set on Cartona, e.g. 4812 or 904#2) finds the Odoo product:\n"
+        "- Internal Reference: the variant whose Internal Reference equals it;\n"
+        "- Barcode: the variant whose Barcode equals it;\n"
+        "- Odoo Variant ID: it is the database id of the product variant.\n"
+        "The product must be active, saleable and of this company (or shared). An "
+        "order with a line that matches no product, or several, is not imported.",
+    )
+    auto_confirm_approved = fields.Boolean(
+        string="Confirm Orders Approved on Cartona",
+        default=True,
+        help="Confirm a quotation when Cartona reports its order approved.",
+    )
+    validate_cartona_deliveries = fields.Boolean(
+        string="Validate Deliveries Done by Cartona",
+        default=False,
+        help="When Cartona reports an order it delivers itself as delivered, validate "
+        "its Odoo delivery (the stock leaves at once).",
+    )
 
     _sql_constraints = [
         (
@@ -80,6 +127,11 @@ class MarketplaceConfig(models.Model):
             "The batch size must be between 1 and 1000.",
         ),
         ("timeout_positive", "CHECK(timeout > 0)", "The timeout must be positive."),
+        (
+            "pull_interval_positive",
+            "CHECK(pull_interval >= 0)",
+            "The pull interval cannot be negative.",
+        ),
     ]
 
     def _compute_has_token(self):
@@ -109,6 +161,98 @@ class MarketplaceConfig(models.Model):
             )
         self._set_connection_result(None)
         return self._notify(self.env._("Connected to Cartona."), "success")
+
+    def action_pull_orders(self):
+        """Pull Orders: read the whole feed now and queue the import of every order."""
+        self.ensure_one()
+        if not self.has_token:
+            raise UserError(self.env._("Set the API token first."))
+        total, invalid, error = self._pull_orders()
+        if error is not None:
+            return self._notify(
+                self.env._(
+                    "The pull from Cartona failed: %(error)s (%(result)s).",
+                    error=str(error),
+                    result=self.last_pull_result,
+                ),
+                "danger",
+            )
+        return self._notify(
+            self.env._(
+                "%(count)s orders pulled from Cartona, %(invalid)s invalid; their "
+                "import is queued.",
+                count=total,
+                invalid=invalid,
+            ),
+            "warning" if invalid else "success",
+        )
+
+    def action_view_import_errors(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cartona_marketplace.marketplace_sync_log_action"
+        )
+        action["domain"] = [("config_id", "=", self.id)]
+        action["context"] = {"search_default_import_errors": 1}
+        return action
+
+    @api.model
+    def _cron_pull_orders(self):
+        """Every minute: pull the configurations whose pull interval has elapsed."""
+        now = fields.Datetime.now()
+        for config in self.search([("pull_interval", ">", 0)]):
+            if not config._pull_due(now):
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    config._pull_orders()
+            except Exception:
+                # One configuration's trouble must not stop the others.
+                _logger.exception("Cartona pull failed for %s", config.name)
+
+    def _pull_due(self, now):
+        self.ensure_one()
+        if not self.has_token or self.connection_status == "auth_failed":
+            # A rejected token waits for a manager, as outbound pushes do.
+            return False
+        if not self.last_pull_date:
+            return True
+        interval = timedelta(minutes=self.pull_interval)
+        return self.last_pull_date + interval <= now + PULL_SLACK
+
+    def _pull_orders(self):
+        """Read every page of the pull feed and queue one import job per order.
+
+        Nothing is imported nor acknowledged here: each order is checked, created or
+        updated by its own job, so one bad order never blocks the others and no
+        transaction spans the whole feed. Returns ``(orders, invalid, error)``; a
+        failing page stops the pull but keeps the jobs of the pages before it.
+        """
+        self.ensure_one()
+        processor = self.env["marketplace.order.processor"]
+        pulled_at = fields.Datetime.now()
+        total = invalid = 0
+        error = None
+        try:
+            for page in self.env["marketplace.api"].pull_orders(self):
+                for payload in page:
+                    total += 1
+                    try:
+                        inbound.normalize_order(payload)
+                    except inbound.InvalidOrder:
+                        invalid += 1
+                    processor._enqueue_import(self, payload, pulled_at)
+        except errors.CartonaError as exc:
+            error = exc
+        result = self.env._(
+            "%(count)s orders, %(invalid)s invalid", count=total, invalid=invalid
+        )
+        if error is not None:
+            result = self.env._(
+                "%(result)s; pull stopped: %(error)s", result=result, error=str(error)
+            )
+        self.write({"last_pull_date": pulled_at, "last_pull_result": result[:250]})
+        return total, invalid, error
 
     def _set_connection_result(self, error):
         if error is None:

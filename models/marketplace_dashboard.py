@@ -10,7 +10,13 @@ from datetime import timedelta
 
 from odoo import fields, models
 
-ERROR_OUTCOMES = ("rejected", "auth_error", "protocol_error", "error", "transient_error")
+ERROR_OUTCOMES = (
+    "rejected",
+    "auth_error",
+    "protocol_error",
+    "error",
+    "transient_error",
+)
 JOB_METHOD = "_sync_status_to_marketplace"
 OPEN_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
 

@@ -16,7 +16,16 @@ OUTCOMES = [
     ("auth_error", "Authentication Error"),
     ("protocol_error", "Unexpected Response"),
     ("error", "Error"),
+    ("warning", "Warning"),
 ]
+#: Outcomes of a failure; "Errors" and "Import Errors" filter on them.
+ERROR_OUTCOMES = (
+    "transient_error",
+    "rejected",
+    "auth_error",
+    "protocol_error",
+    "error",
+)
 
 
 def after_job_rollback(env, callback):
@@ -57,6 +66,9 @@ class MarketplaceSyncLog(models.Model):
             ("status_push", "Status Update"),
             ("bulk_status_push", "Bulk Status Update"),
             ("connection_test", "Connection Test"),
+            ("order_pull", "Order Pull"),
+            ("order_import", "Order Import"),
+            ("ack", "Acknowledgement"),
         ],
         required=True,
     )
@@ -69,6 +81,13 @@ class MarketplaceSyncLog(models.Model):
     duration_ms = fields.Float(string="Duration (ms)", digits=(16, 1), aggregator="avg")
     outcome = fields.Selection(selection=OUTCOMES, required=True, index=True)
     error_message = fields.Text()
+    message = fields.Text(
+        string="Summary", help="What an inbound pull or import found and changed."
+    )
+    payload_fingerprint = fields.Char(
+        index="btree_not_null",
+        help="SHA-256 of the imported feed entry: one version of a Cartona order.",
+    )
     job_uuid = fields.Char(string="Job UUID", index="btree_not_null")
     user_id = fields.Many2one(
         comodel_name="res.users", string="User", default=lambda self: self.env.user

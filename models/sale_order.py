@@ -641,3 +641,105 @@ class SaleOrder(models.Model):
         action["domain"] = [("order_id", "=", self.id)]
         action["context"] = {}
         return action
+
+
+class SaleOrderInbound(models.Model):
+    """Inbound half: what Cartona's pull feed tells about the order.
+
+    Written by ``marketplace.order.processor`` only; kept apart from the outbound
+    status sync above.
+    """
+
+    _inherit = "sale.order"
+
+    cartona_status_raw = fields.Char(
+        string="Cartona Status (as sent)",
+        copy=False,
+        readonly=True,
+        help="The status of the last version pulled from Cartona, as Cartona wrote "
+        "it, unknown statuses included.",
+    )
+    cartona_retailer_code = fields.Char(
+        string="Retailer Code", copy=False, readonly=True
+    )
+    cartona_supplier_code = fields.Char(
+        string="Supplier Account Code",
+        copy=False,
+        readonly=True,
+        help="Cartona's supplier_code: which supplier account of the token got the "
+        "order (1 retail, 2 wholesale, 3 wholesale-to-wholesale by default).",
+    )
+    cartona_total = fields.Monetary(
+        copy=False,
+        readonly=True,
+        help="total_price of the order on Cartona: selling prices times quantities.",
+    )
+    cartona_note_message = fields.Text(
+        string="Retailer Note", copy=False, readonly=True
+    )
+    cartona_delivery_day = fields.Date(string="Delivery Day", copy=False, readonly=True)
+    cartona_estimated_delivery_day = fields.Date(
+        string="Estimated Delivery Day", copy=False, readonly=True
+    )
+    cartona_preferred_delivery_date = fields.Date(
+        string="Retailer's Preferred Delivery Date", copy=False, readonly=True
+    )
+    cartona_pickup_date = fields.Date(
+        string="Pickup Date",
+        copy=False,
+        readonly=True,
+        help="Orders delivered by Cartona: when Cartona's courier collects the goods.",
+    )
+    cartona_pickup_otp = fields.Char(
+        string="Pickup OTP",
+        copy=False,
+        readonly=True,
+        help="Orders delivered by Cartona: the code checked when the courier collects "
+        "the goods.",
+    )
+    cartona_route_code = fields.Char(
+        string="Distribution Route", copy=False, readonly=True
+    )
+    cartona_return_reason = fields.Char(
+        string="Return Reason", copy=False, readonly=True
+    )
+    cartona_fingerprint = fields.Char(
+        string="Imported Version",
+        copy=False,
+        readonly=True,
+        help="Fingerprint of the last feed entry fully imported: the same entry pulled "
+        "again changes nothing.",
+    )
+    cartona_pulled_at = fields.Datetime(
+        string="Last Pulled Version", copy=False, readonly=True
+    )
+    marketplace_ack_pending = fields.Boolean(
+        string="Acknowledgement Pending",
+        copy=False,
+        readonly=True,
+        index=True,
+        help="Imported, but Cartona has not been told yet: the order stays in the "
+        "pull feed until the acknowledgement job sends 'synced'.",
+    )
+    marketplace_import_error = fields.Text(
+        string="Import Problem",
+        copy=False,
+        readonly=True,
+        help="Why the last version pulled from Cartona could not be applied. It stays "
+        "unacknowledged and is tried again at each pull until this is solved.",
+    )
+
+    def action_confirm(self):
+        editing = self.filtered(
+            lambda o: o.is_marketplace_order
+            and o.marketplace_status == statuses.EDITING
+        )
+        if editing and not self.env.context.get("marketplace_inbound"):
+            raise UserError(
+                self.env._(
+                    "The retailer is editing %(orders)s on Cartona: wait until Cartona "
+                    "sends the order back as pending before confirming it.",
+                    orders=", ".join(editing.mapped("name")),
+                )
+            )
+        return super().action_confirm()

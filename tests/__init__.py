@@ -5,3 +5,4 @@ from . import test_sync_job
 from . import test_api
 from . import test_config
 from . import test_ui
+from . import test_inbound

@@ -20,7 +20,11 @@ class TestUi(HttpCase):
         cls.sandbox.start()
         cls.addClassCleanup(cls.sandbox.stop)
         cls.config = cls.env["marketplace.config"].create(
-            {"name": "Cartona Tour", "api_base_url": cls.sandbox.base_url, "auth_token": TOKEN}
+            {
+                "name": "Cartona Tour",
+                "api_base_url": cls.sandbox.base_url,
+                "auth_token": TOKEN,
+            }
         )
         warehouse = cls.env["stock.warehouse"].search(
             [("company_id", "=", cls.env.company.id)], limit=1
@@ -46,7 +50,9 @@ class TestUi(HttpCase):
                     "marketplace_config_id": cls.config.id,
                     "delivered_by": delivered_by,
                     "marketplace_status": "pending",
-                    "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 2})],
+                    "order_line": [
+                        (0, 0, {"product_id": product.id, "product_uom_qty": 2})
+                    ],
                 }
             )
             cls.sandbox.state.add_order(
@@ -56,7 +62,12 @@ class TestUi(HttpCase):
                     "delivered_by": delivered_by,
                     "retailer": {"retailer_name": "Alexandria Market"},
                     "order_details": [
-                        {"id": 1, "internal_product_id": "1", "amount": 2, "selling_price": 10}
+                        {
+                            "id": 1,
+                            "internal_product_id": "1",
+                            "amount": 2,
+                            "selling_price": 10,
+                        }
                     ],
                 }
             )
@@ -64,7 +75,10 @@ class TestUi(HttpCase):
         # The first order synced for real (a success log), the third rejected.
         orders[0]._sync_status_to_marketplace()
         orders[2].write(
-            {"marketplace_sync_status": "error", "marketplace_error_message": "Rejected"}
+            {
+                "marketplace_sync_status": "error",
+                "marketplace_error_message": "Rejected",
+            }
         )
         picking = orders[0].picking_ids
         picking.action_assign()

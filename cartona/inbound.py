@@ -1,0 +1,503 @@
+"""Inbound orders: check and normalise one entry of Cartona's pull feed.
+
+Source of truth: ``cartona-api.md`` sections 4 (statuses), 5 (``delivered_by``), 6
+(payment methods) and 7 (the pull-orders payload). :func:`normalize_order` checks a
+whole payload before anything is touched: it returns an :class:`InboundOrder` of plain
+values, or raises one :class:`InvalidOrder` listing every problem found, each line's
+problems prefixed with its position and Cartona id. :func:`payload_fingerprint`
+identifies one version of a feed entry, so that importing it twice changes nothing.
+
+:func:`status_steps` tells what Cartona's status of an order means for Odoo, for both
+delivery responsibilities (section 8.2 and the permission matrix of section 5).
+"""
+
+import datetime
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+
+from . import statuses
+
+#: Cancellations Cartona may report; the last two are undocumented but seen upstream.
+CANCELLATION_STATUSES = frozenset(
+    {
+        statuses.CANCELLED_BY_RETAILER,
+        statuses.CANCELLED_BY_SUPPLIER,
+        "cancelled",
+        "cancelled_by_cartona",
+    }
+)
+KNOWN_STATUSES = frozenset(statuses.STATUSES) | CANCELLATION_STATUSES
+#: Statuses Cartona drives for the orders its own couriers deliver.
+CARTONA_SHIPPING_STATUSES = frozenset(
+    {statuses.ASSIGNED_TO_SALESMAN, statuses.DELIVERED, statuses.RETURNED}
+)
+
+# What a status asks of Odoo (see :func:`status_steps`).
+STEP_CONFIRM = "confirm"
+STEP_CANCEL = "cancel"
+STEP_VALIDATE_DELIVERY = "validate_delivery"
+STEP_RETURN = "return"
+STEP_NOT_DRIVEN = "not_driven"
+STEP_UNKNOWN = "unknown"
+
+#: Largest number accepted anywhere in a payload (beyond it Odoo's floats overflow).
+MAX_NUMBER = 1e12
+MAX_LINE_ID = 10**18
+MAX_TEXT = 10_000
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DIGITS = re.compile(r"\d{1,18}")
+_SHOWN = 60
+_MISSING = object()
+
+DATE_FIELDS = (
+    "delivery_day",
+    "estimated_delivery_day",
+    "retailer_preferred_delivery_date",
+    "pickup_date",
+)
+TEXT_FIELDS = (
+    "note_message",
+    "cancellation_reason",
+    "return_reason",
+    "distribution_route_code",
+)
+MONEY_FIELDS = ("cartona_credit", "installment_cost", "wallet_top_up")
+
+
+class InvalidOrder(ValueError):
+    """A feed entry that cannot be imported; ``reasons`` lists every problem."""
+
+    def __init__(self, reasons, hashed_id=None):
+        self.reasons = list(reasons) or ["invalid order"]
+        self.hashed_id = hashed_id
+        super().__init__("\n".join(self.reasons))
+
+
+@dataclass(frozen=True)
+class Retailer:
+    """The retailer of an order (section 7.2); empty values are ``None``."""
+
+    name: str
+    code: str | None = None
+    phone: str | None = None
+    phone2: str | None = None
+    address: str | None = None
+    address_notes: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One ``order_details`` entry (section 7.3); ``position`` counts from 1."""
+
+    position: int
+    line_id: int
+    internal_product_id: str
+    amount: float
+    selling_price: float
+    comment: str | None = None
+    product_name: str | None = None
+
+    @property
+    def label(self):
+        """``line 2 (id 5550102)``: how messages name the line."""
+        return f"line {self.position} (id {self.line_id})"
+
+
+@dataclass(frozen=True)
+class InboundOrder:
+    """A checked pull-orders entry, in plain normalised values.
+
+    ``status`` is Cartona's, as sent (unknown ones included, see ``status_known``);
+    ``delivered_by`` and ``payment_method`` are always one of the known values.
+    Dates are :class:`datetime.date` or ``None``; ``warnings`` are readable sentences.
+    """
+
+    hashed_id: str
+    status: str
+    delivered_by: str
+    payment_method: str
+    retailer: Retailer
+    lines: tuple
+    total_price: float
+    cartona_credit: float = 0
+    installment_cost: float = 0
+    wallet_top_up: float = 0
+    supplier_code: str | None = None
+    delivery_day: datetime.date | None = None
+    estimated_delivery_day: datetime.date | None = None
+    retailer_preferred_delivery_date: datetime.date | None = None
+    pickup_date: datetime.date | None = None
+    pickup_otp: str | None = None
+    note_message: str | None = None
+    cancellation_reason: str | None = None
+    return_reason: str | None = None
+    distribution_route_code: str | None = None
+    edited_by_admin: bool = False
+    fingerprint: str = ""
+    warnings: tuple = ()
+
+    @property
+    def status_known(self):
+        return self.status in KNOWN_STATUSES
+
+    @property
+    def is_cancellation(self):
+        return self.status in CANCELLATION_STATUSES
+
+    @property
+    def product_ids(self):
+        """The distinct ``internal_product_id`` values, in line order."""
+        return tuple(dict.fromkeys(line.internal_product_id for line in self.lines))
+
+
+def payload_fingerprint(payload):
+    """SHA-256 of the payload's canonical JSON: one id per version of a feed entry.
+
+    Key order and whitespace do not matter; any value (even not JSON) is accepted.
+    """
+    text = json.dumps(
+        _canonical(payload),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+        allow_nan=True,
+        default=repr,
+    )
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def hashed_id_of(payload):
+    """The entry's ``hashed_id`` when it is a non-empty string, else ``None``."""
+    if isinstance(payload, dict):
+        value = payload.get("hashed_id")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def normalize_order(payload):
+    """Check one pull-orders entry completely; return an :class:`InboundOrder`.
+
+    Raises :class:`InvalidOrder` with every reason found (never another exception).
+    Unknown statuses and a missing or unknown ``delivered_by`` are warnings, not
+    errors.
+    """
+    if not isinstance(payload, dict):
+        raise InvalidOrder([f"the order must be a JSON object, got {_show(payload)}"])
+    check = _Checker()
+    hashed_id = check.text(payload, "hashed_id", required=True)
+    status = check.text(payload, "status", required=True)
+    retailer = _retailer(check, payload.get("retailer", _MISSING))
+    lines = _lines(check, payload.get("order_details", _MISSING))
+    money = {key: check.number(payload, key, default=0) for key in MONEY_FIELDS}
+    total = check.number(payload, "total_price", default=None)
+    dates = {key: check.date(payload, key) for key in DATE_FIELDS}
+    texts = {key: check.text(payload, key) for key in TEXT_FIELDS}
+    supplier_code = check.code(payload, "supplier_code")
+    pickup_otp = check.code(payload, "pickup_otp")
+    edited_by_admin = check.boolean(payload, "edited_by_admin")
+    if check.errors:
+        raise InvalidOrder(check.errors, hashed_id_of(payload))
+
+    warnings = []
+    if status not in KNOWN_STATUSES:
+        warnings.append(f"unknown Cartona status {status!r}, kept as is")
+    raw_delivered_by = payload.get("delivered_by")
+    if raw_delivered_by is not None and not isinstance(raw_delivered_by, str):
+        raw_delivered_by = _show(raw_delivered_by)
+    delivered_by, warning = statuses.normalize_delivered_by(raw_delivered_by)
+    if warning:
+        warnings.append(warning)
+    lines_total = sum(line.amount * line.selling_price for line in lines)
+    if total is None:
+        total = lines_total
+    elif abs(total - lines_total) > 0.01:
+        warnings.append(
+            f"total_price {_number_text(total)} differs from the lines' total "
+            f"{_number_text(lines_total)}"
+        )
+    return InboundOrder(
+        hashed_id=hashed_id,
+        status=status,
+        delivered_by=delivered_by,
+        payment_method=statuses.payment_method_from_amounts(**money),
+        retailer=retailer,
+        lines=tuple(lines),
+        total_price=total,
+        supplier_code=supplier_code,
+        pickup_otp=pickup_otp,
+        edited_by_admin=edited_by_admin,
+        fingerprint=payload_fingerprint(payload),
+        warnings=tuple(warnings),
+        **money,
+        **dates,
+        **texts,
+    )
+
+
+def status_steps(status, delivered_by):
+    """What Cartona's ``status`` asks of Odoo, as a tuple of ``STEP_*`` values.
+
+    - any cancellation: cancel the order (``STEP_CANCEL``);
+    - ``approved``: confirm a draft order (``STEP_CONFIRM``);
+    - ``assigned_to_salesman``, ``delivered``, ``returned`` of an order Cartona
+      delivers: confirm it if needed, then validate its delivery or have the goods
+      returned; Cartona does not drive these for supplier-delivered orders
+      (``STEP_NOT_DRIVEN``);
+    - ``pending`` and ``editing``: nothing to do besides keeping the status;
+    - anything else: ``STEP_UNKNOWN``.
+    """
+    if status in CANCELLATION_STATUSES:
+        return (STEP_CANCEL,)
+    if status == statuses.APPROVED:
+        return (STEP_CONFIRM,)
+    if status in CARTONA_SHIPPING_STATUSES:
+        if delivered_by != statuses.DELIVERED_BY_CARTONA:
+            return (STEP_NOT_DRIVEN,)
+        if status == statuses.DELIVERED:
+            return (STEP_CONFIRM, STEP_VALIDATE_DELIVERY)
+        if status == statuses.RETURNED:
+            return (STEP_RETURN,)
+        return (STEP_CONFIRM,)
+    if status in (statuses.PENDING, statuses.EDITING):
+        return ()
+    return (STEP_UNKNOWN,)
+
+
+def stored_status(status):
+    """The status as kept on the order (a known one), or ``None`` for others."""
+    return status if status in statuses.STATUSES else None
+
+
+# Internals
+
+
+def _retailer(check, retailer):
+    if retailer is _MISSING or retailer is None:
+        check.errors.append("retailer is missing")
+        return None
+    if not isinstance(retailer, dict):
+        check.errors.append(f"retailer must be an object, got {_show(retailer)}")
+        return None
+    where = "retailer."
+    return Retailer(
+        name=check.text(retailer, "retailer_name", required=True, where=where),
+        code=check.code(retailer, "retailer_code", where=where),
+        phone=check.code(retailer, "retailer_number", where=where),
+        phone2=check.code(retailer, "retailer_number2", where=where),
+        address=check.text(retailer, "retailer_address", where=where),
+        address_notes=check.text(retailer, "address_notes", where=where),
+    )
+
+
+def _lines(check, details):
+    if details is _MISSING or details is None:
+        check.errors.append("order_details is missing")
+        return []
+    if not isinstance(details, list):
+        check.errors.append(f"order_details must be a list, got {_show(details)}")
+        return []
+    if not details:
+        check.errors.append("order_details is empty: an order needs lines")
+        return []
+    lines, seen = [], {}
+    for position, detail in enumerate(details, start=1):
+        line = _line(check, position, detail)
+        if line is None:
+            continue
+        if line.line_id in seen:
+            check.errors.append(
+                f"{line.label}: the same id as line {seen[line.line_id]}"
+            )
+        seen.setdefault(line.line_id, position)
+        lines.append(line)
+    return lines
+
+
+def _line(check, position, detail):
+    if not isinstance(detail, dict):
+        check.errors.append(
+            f"line {position}: must be an object, got {_show(detail)}"
+        )
+        return None
+    line_id = _line_id(detail.get("id", _MISSING))
+    if line_id is None:
+        check.errors.append(
+            f"line {position}: id must be a positive integer, "
+            f"got {_show(detail.get('id', _MISSING))}"
+        )
+        where = f"line {position}: "
+    else:
+        where = f"line {position} (id {line_id}): "
+    before = len(check.errors)
+    product = check.text(detail, "internal_product_id", required=True, where=where)
+    amount = check.number(detail, "amount", where=where, positive=True)
+    price = check.number(detail, "selling_price", where=where)
+    comment = check.text(detail, "comment", where=where)
+    name = check.text(detail, "product_name", where=where)
+    if line_id is None or len(check.errors) > before:
+        return None
+    return OrderLine(
+        position=position,
+        line_id=line_id,
+        internal_product_id=product,
+        amount=amount,
+        selling_price=price,
+        comment=comment,
+        product_name=name,
+    )
+
+
+def _line_id(value):
+    """A Cartona line id: a positive integer, also as digits or an integral float."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, int) and 0 < value < MAX_LINE_ID:
+        return value
+    return None
+
+
+class _Checker:
+    """Reads typed values out of dicts, collecting one message per problem."""
+
+    def __init__(self):
+        self.errors = []
+
+    def _fail(self, where, key, message, value=_MISSING):
+        got = "" if value is _MISSING else f", got {_show(value)}"
+        self.errors.append(f"{where}{key} {message}{got}")
+
+    def text(self, data, key, required=False, where=""):
+        """A string, stripped; ``None`` when absent, null or empty (unless required)."""
+        value = data.get(key, _MISSING)
+        if value is _MISSING or value is None or value == "":
+            if required:
+                if value is _MISSING:
+                    self._fail(where, key, "is missing")
+                else:
+                    self._fail(where, key, "must be a non-empty string", value)
+            return None
+        if not isinstance(value, str):
+            self._fail(where, key, "must be a string", value)
+            return None
+        cleaned = value.strip()
+        problem = _text_problem(cleaned)
+        if problem:
+            self._fail(where, key, problem)
+            return None
+        if required and not cleaned:
+            self._fail(where, key, "must be a non-empty string", value)
+            return None
+        return cleaned or None
+
+    def code(self, data, key, where=""):
+        """A code or phone number: a string, or an integer turned into one."""
+        value = data.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            if abs(value) >= MAX_LINE_ID:
+                self._fail(where, key, "is too large", value)
+                return None
+            return str(value)
+        return self.text(data, key, where=where)
+
+    def number(self, data, key, default=_MISSING, where="", positive=False):
+        """A finite JSON number, >= 0 (or > 0 with ``positive``).
+
+        Absent or null gives ``default``; without a default the key is required.
+        """
+        value = data.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            if default is _MISSING:
+                self._fail(where, key, "is missing")
+            return None if default is _MISSING else default
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self._fail(where, key, "must be a number", value)
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self._fail(where, key, "must be a finite number", value)
+            return None
+        if abs(value) > MAX_NUMBER:
+            self._fail(where, key, f"must be at most {MAX_NUMBER:g}", value)
+            return None
+        if positive and value <= 0:
+            self._fail(where, key, "must be > 0", value)
+            return None
+        if value < 0:
+            self._fail(where, key, "must be >= 0", value)
+            return None
+        return value
+
+    def date(self, data, key, where=""):
+        """A ``YYYY-MM-DD`` date; absent, null or empty gives ``None``."""
+        value = data.get(key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, str) and _DATE.fullmatch(value.strip()):
+            try:
+                return datetime.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self._fail(where, key, "must be a YYYY-MM-DD date or null", value)
+        return None
+
+    def boolean(self, data, key, where=""):
+        value = data.get(key)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self._fail(where, key, "must be true or false", value)
+            return False
+        return value
+
+
+def _text_problem(text):
+    """Why a string cannot be stored in the database, or ``None``."""
+    if len(text) > MAX_TEXT:
+        return f"is longer than {MAX_TEXT} characters"
+    if "\x00" in text:
+        return "contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains characters that are not valid UTF-8"
+    return None
+
+
+def _show(value):
+    """A short JSON-like rendering of a value for messages."""
+    if value is _MISSING:
+        return "nothing"
+    try:
+        text = json.dumps(
+            _canonical(value), ensure_ascii=True, default=repr, allow_nan=True
+        )
+    except (TypeError, ValueError, RecursionError):
+        text = f"<{type(value).__name__}>"
+    if len(text) > _SHOWN:
+        text = text[: _SHOWN - 3] + "..."
+    return text
+
+
+def _number_text(value):
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _canonical(value, depth=0):
+    """``value`` with every mapping key a string, tuples as lists (for hashing)."""
+    if depth > 100:
+        return "<nested too deeply>"
+    if isinstance(value, int) and not isinstance(value, bool):
+        # Past 4300 digits int -> str raises; hex has no such limit.
+        return value if value.bit_length() < 256 else hex(value)
+    if isinstance(value, dict):
+        return {str(key): _canonical(val, depth + 1) for key, val in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(val, depth + 1) for val in value]
+    return value
