@@ -6,9 +6,11 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..cartona import errors, inbound, statuses
+from .sale_order import CANCELLATION_REASON_SELECTION
 
 _logger = logging.getLogger(__name__)
 
+TOKEN_ACTIVITY = "cartona_marketplace.mail_activity_type_cartona_token_rejected"
 DEFAULT_API_BASE_URL = "https://supplier-integrations.cartona.com/api/v1/"
 #: A config is due when its next pull is at most this close (the cron runs every
 #: minute; without the slack a 2-minute interval would drift to 3).
@@ -17,6 +19,7 @@ PULL_SLACK = timedelta(seconds=30)
 
 class MarketplaceConfig(models.Model):
     _name = "marketplace.config"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "Cartona Marketplace Configuration"
     _order = "sequence, id"
 
@@ -50,9 +53,7 @@ class MarketplaceConfig(models.Model):
         help="Orders per request on Cartona's bulk status endpoint (1-1000).",
     )
     default_cancellation_reason = fields.Selection(
-        selection=[
-            (r, r.replace("_", " ").capitalize()) for r in statuses.CANCELLATION_REASONS
-        ],
+        selection=CANCELLATION_REASON_SELECTION,
         default=statuses.DEFAULT_CANCELLATION_REASON,
         required=True,
         help="Reason sent to Cartona when a marketplace order is cancelled in Odoo "
@@ -261,6 +262,7 @@ class MarketplaceConfig(models.Model):
             status, message = "auth_failed", str(error)
         else:
             status, message = "error", str(error)
+        newly_rejected = self.filtered(lambda c: c.connection_status != "auth_failed")
         self.write(
             {
                 "connection_status": status,
@@ -268,6 +270,27 @@ class MarketplaceConfig(models.Model):
                 "connection_date": fields.Datetime.now(),
             }
         )
+        if status == "auth_failed":
+            newly_rejected._alert_token_rejected(message)
+        elif status == "connected":
+            self.activity_feedback(
+                [TOKEN_ACTIVITY], feedback=self.env._("Connection to Cartona works.")
+            )
+
+    def _alert_token_rejected(self, message):
+        """Tell every marketplace manager once: pushes wait until the token is fixed."""
+        managers = self.env.ref("cartona_marketplace.group_marketplace_manager").users
+        managers = managers.filtered(lambda u: u.active and not u.share)
+        for config in self:
+            note = self.env._(
+                "<p>Cartona rejects the API token of %(config)s (%(error)s).</p><p>"
+                "Status updates to Cartona wait until a manager enters a valid token "
+                "and presses Test Connection; then use Retry on the orders in error.</p>",
+                config=config.display_name,
+                error=message,
+            )
+            for user in managers:
+                config.activity_schedule(TOKEN_ACTIVITY, note=note, user_id=user.id)
 
     def _get_token(self):
         """The API token, for building request headers only.

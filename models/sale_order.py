@@ -28,6 +28,23 @@ STATUS_SELECTION = [
 ]
 
 
+#: Cartona's cancellation reason codes (cartona-api.md section 6.3) with their labels.
+CANCELLATION_REASON_SELECTION = [
+    ("out_of_stock", "Out of stock"),
+    ("cannot_deliver_the_order", "Cannot deliver the order"),
+    ("supplier_asked_me_to_cancel", "Supplier asked to cancel"),
+    ("delayed_order", "Delayed order"),
+    ("pending_order_without_action", "Pending order without action"),
+    ("removed_items", "Removed items"),
+    ("supplier_attitude", "Supplier attitude"),
+    ("missing_items", "Missing items"),
+    ("expired_products", "Expired products"),
+    ("different_prices", "Different prices"),
+    ("different_products", "Different products"),
+]
+ERROR_ACTIVITY = "cartona_marketplace.mail_activity_type_cartona_sync_error"
+
+
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
@@ -87,9 +104,7 @@ class SaleOrder(models.Model):
         help="The last status Cartona accepted for this order.",
     )
     marketplace_cancellation_reason = fields.Selection(
-        selection=[
-            (r, r.replace("_", " ").capitalize()) for r in statuses.CANCELLATION_REASONS
-        ],
+        selection=CANCELLATION_REASON_SELECTION,
         string="Cancellation Reason",
         copy=False,
         help="Sent to Cartona with the cancellation. Defaults to the configuration's.",
@@ -113,6 +128,84 @@ class SaleOrder(models.Model):
     )
     marketplace_sync_log_count = fields.Integer(
         string="Sync Log Count", compute="_compute_marketplace_sync_log_count"
+    )
+
+    # Inbound: what Cartona's pull feed says, written by marketplace.order.processor.
+    cartona_status_raw = fields.Char(
+        string="Cartona Status (as sent)",
+        copy=False,
+        readonly=True,
+        help="The status of the last version pulled from Cartona, as Cartona wrote "
+        "it, unknown statuses included.",
+    )
+    cartona_retailer_code = fields.Char(
+        string="Retailer Code", copy=False, readonly=True
+    )
+    cartona_supplier_code = fields.Char(
+        string="Supplier Account Code",
+        copy=False,
+        readonly=True,
+        help="Cartona's supplier_code: which supplier account of the token got the "
+        "order (1 retail, 2 wholesale, 3 wholesale-to-wholesale by default).",
+    )
+    cartona_total = fields.Monetary(
+        copy=False,
+        readonly=True,
+        help="total_price of the order on Cartona: selling prices times quantities.",
+    )
+    cartona_note_message = fields.Text(
+        string="Retailer Note", copy=False, readonly=True
+    )
+    cartona_delivery_day = fields.Date(string="Delivery Day", copy=False, readonly=True)
+    cartona_estimated_delivery_day = fields.Date(
+        string="Estimated Delivery Day", copy=False, readonly=True
+    )
+    cartona_preferred_delivery_date = fields.Date(
+        string="Retailer's Preferred Delivery Date", copy=False, readonly=True
+    )
+    cartona_pickup_date = fields.Date(
+        string="Pickup Date",
+        copy=False,
+        readonly=True,
+        help="Orders delivered by Cartona: when Cartona's courier collects the goods.",
+    )
+    cartona_pickup_otp = fields.Char(
+        string="Pickup OTP",
+        copy=False,
+        readonly=True,
+        help="Orders delivered by Cartona: the code checked when the courier collects "
+        "the goods.",
+    )
+    cartona_route_code = fields.Char(
+        string="Distribution Route", copy=False, readonly=True
+    )
+    cartona_return_reason = fields.Char(
+        string="Return Reason", copy=False, readonly=True
+    )
+    cartona_fingerprint = fields.Char(
+        string="Imported Version",
+        copy=False,
+        readonly=True,
+        help="Fingerprint of the last feed entry fully imported: the same entry pulled "
+        "again changes nothing.",
+    )
+    cartona_pulled_at = fields.Datetime(
+        string="Last Pulled Version", copy=False, readonly=True
+    )
+    marketplace_ack_pending = fields.Boolean(
+        string="Acknowledgement Pending",
+        copy=False,
+        readonly=True,
+        index=True,
+        help="Imported, but Cartona has not been told yet: the order stays in the "
+        "pull feed until the acknowledgement job sends 'synced'.",
+    )
+    marketplace_import_error = fields.Text(
+        string="Import Problem",
+        copy=False,
+        readonly=True,
+        help="Why the last version pulled from Cartona could not be applied. It stays "
+        "unacknowledged and is tried again at each pull until this is solved.",
     )
 
     _sql_constraints = [
@@ -411,6 +504,11 @@ class SaleOrder(models.Model):
                 "marketplace_sync_date": fields.Datetime.now(),
             }
         )
+        label = dict(self._fields["marketplace_status"]._description_selection(self.env))
+        self.message_post(
+            body=self.env._("Cartona accepted the status %(status)s.", status=label[status]),
+            subtype_xmlid="mail.mt_note",
+        )
 
     def _marketplace_set_result(self, sync_status, message, keep_on_rollback=False):
         vals = {
@@ -418,6 +516,10 @@ class SaleOrder(models.Model):
             "marketplace_error_message": message,
         }
         self.write(vals)
+        if sync_status == "error":
+            self._marketplace_alert(message)
+        elif sync_status == "synced":
+            self._marketplace_close_alert()
         if keep_on_rollback:
             registry, order_id = self.env.registry, self.id
             after_job_rollback(
@@ -425,6 +527,32 @@ class SaleOrder(models.Model):
                 lambda: self._marketplace_write_after_rollback(
                     registry, order_id, vals
                 ),
+            )
+
+    def _marketplace_alert(self, reason):
+        """One open activity per order in error, for its salesperson, kept up to date."""
+        note = self.env._(
+            "<p>%(reason)s</p><p>Fix what the message says (the order, its delivery, "
+            "or the Cartona account), then press <b>Retry</b> on the order.</p>",
+            reason=reason,
+        )
+        for order in self:
+            activity = order.activity_ids.filtered(
+                lambda a, t=self.env.ref(ERROR_ACTIVITY): a.activity_type_id == t
+            )
+            if activity:
+                activity.note = note
+            else:
+                order.activity_schedule(
+                    ERROR_ACTIVITY,
+                    note=note,
+                    user_id=(order.user_id or self.env.user).id,
+                )
+
+    def _marketplace_close_alert(self):
+        if self.activity_ids:
+            self.activity_feedback(
+                [ERROR_ACTIVITY], feedback=self.env._("Synced with Cartona.")
             )
 
     @api.model
@@ -633,6 +761,52 @@ class SaleOrder(models.Model):
             "success",
         )
 
+    def action_marketplace_retry(self):
+        """Retry: queue a new sync of the selected orders (form button, list action)."""
+        orders = self.filtered("is_marketplace_order")
+        allowed = orders._filter_orders_for_sync("combined")
+        allowed._enqueue_status_sync("combined")
+        _ = self.env._
+        lines = []
+        if allowed:
+            lines.append(
+                _("Sync queued for %(orders)s.", orders=", ".join(allowed.mapped("name")))
+            )
+        for order in orders - allowed:
+            lines.append(
+                order._marketplace_block_reason(
+                    order._marketplace_target_status("combined")
+                )
+            )
+        if not orders:
+            lines.append(_("None of the selected orders is a Cartona order."))
+        return self.env["marketplace.config"]._notify(
+            "\n".join(lines), "success" if allowed and allowed == orders else "warning"
+        )
+
+    def action_cancel(self):
+        """Ask for Cartona's cancellation reason before cancelling marketplace orders."""
+        if not self.env.context.get("marketplace_cancel_reason_given") and any(
+            order._marketplace_cancel_needs_reason() for order in self
+        ):
+            return {
+                "type": "ir.actions.act_window",
+                "name": self.env._("Cancel Marketplace Order"),
+                "res_model": "marketplace.cancel.reason",
+                "view_mode": "form",
+                "target": "new",
+                "context": {"active_model": "sale.order", "active_ids": self.ids},
+            }
+        return super().action_cancel()
+
+    def _marketplace_cancel_needs_reason(self):
+        self.ensure_one()
+        return (
+            self.state != "cancel"
+            and self._marketplace_block_reason(statuses.CANCELLED_BY_SUPPLIER) is None
+            and self.marketplace_status not in statuses.TERMINAL_STATUSES
+        )
+
     def action_view_marketplace_sync_logs(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -641,93 +815,6 @@ class SaleOrder(models.Model):
         action["domain"] = [("order_id", "=", self.id)]
         action["context"] = {}
         return action
-
-
-class SaleOrderInbound(models.Model):
-    """Inbound half: what Cartona's pull feed tells about the order.
-
-    Written by ``marketplace.order.processor`` only; kept apart from the outbound
-    status sync above.
-    """
-
-    _inherit = "sale.order"
-
-    cartona_status_raw = fields.Char(
-        string="Cartona Status (as sent)",
-        copy=False,
-        readonly=True,
-        help="The status of the last version pulled from Cartona, as Cartona wrote "
-        "it, unknown statuses included.",
-    )
-    cartona_retailer_code = fields.Char(
-        string="Retailer Code", copy=False, readonly=True
-    )
-    cartona_supplier_code = fields.Char(
-        string="Supplier Account Code",
-        copy=False,
-        readonly=True,
-        help="Cartona's supplier_code: which supplier account of the token got the "
-        "order (1 retail, 2 wholesale, 3 wholesale-to-wholesale by default).",
-    )
-    cartona_total = fields.Monetary(
-        copy=False,
-        readonly=True,
-        help="total_price of the order on Cartona: selling prices times quantities.",
-    )
-    cartona_note_message = fields.Text(
-        string="Retailer Note", copy=False, readonly=True
-    )
-    cartona_delivery_day = fields.Date(string="Delivery Day", copy=False, readonly=True)
-    cartona_estimated_delivery_day = fields.Date(
-        string="Estimated Delivery Day", copy=False, readonly=True
-    )
-    cartona_preferred_delivery_date = fields.Date(
-        string="Retailer's Preferred Delivery Date", copy=False, readonly=True
-    )
-    cartona_pickup_date = fields.Date(
-        string="Pickup Date",
-        copy=False,
-        readonly=True,
-        help="Orders delivered by Cartona: when Cartona's courier collects the goods.",
-    )
-    cartona_pickup_otp = fields.Char(
-        string="Pickup OTP",
-        copy=False,
-        readonly=True,
-        help="Orders delivered by Cartona: the code checked when the courier collects "
-        "the goods.",
-    )
-    cartona_route_code = fields.Char(
-        string="Distribution Route", copy=False, readonly=True
-    )
-    cartona_return_reason = fields.Char(
-        string="Return Reason", copy=False, readonly=True
-    )
-    cartona_fingerprint = fields.Char(
-        string="Imported Version",
-        copy=False,
-        readonly=True,
-        help="Fingerprint of the last feed entry fully imported: the same entry pulled "
-        "again changes nothing.",
-    )
-    cartona_pulled_at = fields.Datetime(
-        string="Last Pulled Version", copy=False, readonly=True
-    )
-    marketplace_ack_pending = fields.Boolean(
-        string="Acknowledgement Pending",
-        copy=False,
-        readonly=True,
-        index=True,
-        help="Imported, but Cartona has not been told yet: the order stays in the "
-        "pull feed until the acknowledgement job sends 'synced'.",
-    )
-    marketplace_import_error = fields.Text(
-        string="Import Problem",
-        copy=False,
-        readonly=True,
-        help="Why the last version pulled from Cartona could not be applied. It stays "
-        "unacknowledged and is tried again at each pull until this is solved.",
-    )
 
     def action_confirm(self):
         editing = self.filtered(

@@ -6,3 +6,4 @@ from . import test_api
 from . import test_config
 from . import test_ui
 from . import test_inbound
+from . import test_operator

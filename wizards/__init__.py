@@ -1,2 +1,3 @@
 from . import marketplace_sync_preview
 from . import marketplace_delivery_confirm
+from . import marketplace_cancel_reason

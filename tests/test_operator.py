@@ -1,0 +1,150 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo.tests import Form, tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from .common import CartonaCase
+
+ERROR_ACTIVITY = "cartona_marketplace.mail_activity_type_cartona_sync_error"
+TOKEN_ACTIVITY = "cartona_marketplace.mail_activity_type_cartona_token_rejected"
+
+
+@tagged("post_install", "-at_install")
+class TestOperatorExperience(CartonaCase):
+    """Alerts, chatter, retry, cancellation reasons and the dashboard figures."""
+
+    def _confirmed(self, **kwargs):
+        order = self._make_order(**kwargs)
+        order.with_context(skip_marketplace_sync=True).action_confirm()
+        return order
+
+    def _error_activities(self, order):
+        return order.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref(ERROR_ACTIVITY)
+        )
+
+    def _reject_next_push(self, order):
+        # Cartona delivered it meanwhile: approving it again is refused.
+        self.sandbox.state.set_status(order.cartona_id, "delivered")
+
+    def test_error_creates_one_activity_and_success_closes_it(self):
+        order = self._confirmed(cartona_status="pending")
+        order.user_id = self.env.user
+        self.sandbox.state.add_fault("error", count=2, status=400, body={"error": "nope"})
+        self._run_job(order)
+        self._run_job(order, "basic")
+        activity = self._error_activities(order)
+        self.assertEqual(len(activity), 1, "repeated errors must not pile up")
+        self.assertEqual(activity.user_id, self.env.user)
+        self.assertIn("nope", activity.note)
+        self.assertIn("Retry", activity.note)
+        self._run_job(order)
+        self.assertEqual(order.marketplace_sync_status, "synced")
+        self.assertFalse(self._error_activities(order))
+
+    def test_chatter_shows_each_accepted_status(self):
+        order = self._confirmed()
+        self._ship(order)
+        self._run_job(order)
+        bodies = order.message_ids.mapped("body")
+        self.assertTrue(any("Approved" in b for b in bodies))
+        self.assertTrue(any("Shipped" in b for b in bodies))
+        note = order.message_ids.filtered(lambda m: "Approved" in m.body)
+        self.assertEqual(note.author_id, self.env.user.partner_id)
+
+    def test_retry_requeues_errored_orders_and_explains_the_rest(self):
+        errored = self._confirmed()
+        errored.marketplace_sync_status = "error"
+        by_cartona = self._confirmed(delivered_by="delivered_by_cartona")
+        ordinary = self._confirmed(marketplace=False)
+        with trap_jobs() as trap:
+            action = (errored | by_cartona | ordinary).action_marketplace_retry()
+            trap.assert_jobs_count(1, only=errored._sync_status_to_marketplace)
+            trap.assert_jobs_count(1)
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn(errored.name, action["params"]["message"])
+        self.assertIn("delivered by Cartona", action["params"]["message"])
+        self.assertEqual(errored.marketplace_sync_status, "syncing")
+
+    def test_retry_server_action_on_the_list(self):
+        order = self._confirmed()
+        order.marketplace_sync_status = "error"
+        server_action = self.env.ref(
+            "cartona_marketplace.sale_order_action_server_marketplace_retry"
+        )
+        with trap_jobs() as trap:
+            server_action.with_context(
+                active_model="sale.order", active_ids=order.ids
+            ).run()
+            trap.assert_jobs_count(1, only=order._sync_status_to_marketplace)
+
+    def test_cancel_asks_for_cartonas_reason(self):
+        order = self._confirmed()
+        action = order.action_cancel()
+        self.assertEqual(action["res_model"], "marketplace.cancel.reason")
+        self.assertEqual(order.state, "sale", "nothing is cancelled before the reason")
+        wizard = Form(self.env[action["res_model"]].with_context(**action["context"]))
+        self.assertEqual(wizard.cancellation_reason, "supplier_asked_me_to_cancel")
+        wizard.cancellation_reason = "out_of_stock"
+        with trap_jobs() as trap:
+            wizard.save().action_cancel_orders()
+            trap.assert_jobs_count(1, only=order._sync_status_to_marketplace)
+        self.assertEqual(order.state, "cancel")
+        self.assertEqual(order.marketplace_cancellation_reason, "out_of_stock")
+        self._run_job(order)
+        sent = [r["body"] for r in self.sandbox.state.requests if r["body"]][-1]
+        self.assertEqual(sent["cancellation_reason"], "out_of_stock")
+
+    def test_ordinary_orders_keep_odoos_cancel_flow(self):
+        order = self._confirmed(marketplace=False)
+        action = order.action_cancel()
+        self.assertEqual(action["res_model"], "sale.order.cancel")
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        self.assertEqual(order.state, "cancel")
+
+    def test_rejected_token_alerts_managers_once(self):
+        manager = self.env.ref("base.user_admin")
+        self.config.auth_token = "wrong"
+        self.config.action_test_connection()
+        self.config.action_test_connection()
+        alerts = self.config.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref(TOKEN_ACTIVITY)
+        )
+        self.assertEqual(len(alerts.filtered(lambda a: a.user_id == manager)), 1)
+        self.config.auth_token = "sandbox-token-for-odoo-tests"
+        self.config.action_test_connection()
+        self.assertFalse(
+            self.config.activity_ids.filtered(
+                lambda a: a.activity_type_id == self.env.ref(TOKEN_ACTIVITY)
+            )
+        )
+
+    def test_dashboard_figures_and_their_lists(self):
+        synced = self._confirmed()
+        self._run_job(synced)
+        errored = self._confirmed()
+        self._reject_next_push(errored)
+        self._run_job(errored)
+        blocked = self._confirmed(delivered_by="delivered_by_cartona")
+        self._ship(blocked)
+        self._run_job(blocked)
+        self.config.invalidate_recordset()
+        self.assertEqual(self.config.dashboard_synced_count, 1)
+        # A job the rules refused leaves its order in error too, for a person to see.
+        self.assertEqual(self.config.dashboard_error_count, 2)
+        self.assertEqual(self.config.dashboard_errors_24h, 1)
+        self.assertEqual(self.config.dashboard_blocked_24h, 1)
+        self.assertEqual(
+            self.config.dashboard_oldest_unsynced,
+            min(errored.write_date, blocked.write_date),
+        )
+        for figure, expected in (
+            ("error", errored | blocked),
+            ("synced", synced),
+        ):
+            action = self.config.with_context(figure=figure).action_dashboard_open()
+            found = self.env[action["res_model"]].search(action["domain"])
+            self.assertEqual(found, expected)
+        action = self.config.with_context(figure="errors_24h").action_dashboard_open()
+        logs = self.env[action["res_model"]].search(action["domain"])
+        self.assertEqual(logs.order_id, errored)

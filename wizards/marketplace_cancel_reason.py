@@ -1,0 +1,39 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+
+from ..cartona import statuses
+from ..models.sale_order import CANCELLATION_REASON_SELECTION
+
+
+class MarketplaceCancelReason(models.TransientModel):
+    _name = "marketplace.cancel.reason"
+    _description = "Cartona Cancellation Reason"
+
+    order_ids = fields.Many2many(comodel_name="sale.order", string="Orders", readonly=True)
+    cancellation_reason = fields.Selection(
+        selection=[
+            (code, label)
+            for code, label in CANCELLATION_REASON_SELECTION
+            if code in statuses.SUPPLIER_CANCELLATION_REASONS
+        ],
+        required=True,
+        help="Sent to Cartona with the cancellation.",
+    )
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        orders = self.env["sale.order"].browse(self.env.context.get("active_ids", []))
+        values.setdefault("order_ids", [fields.Command.set(orders.ids)])
+        reason = orders.marketplace_config_id[:1].default_cancellation_reason
+        if reason in statuses.SUPPLIER_CANCELLATION_REASONS:
+            values.setdefault("cancellation_reason", reason)
+        return values
+
+    def action_cancel_orders(self):
+        self.ensure_one()
+        self.order_ids.write({"marketplace_cancellation_reason": self.cancellation_reason})
+        # Cartona tells the retailer: skip Odoo's "email the customer" cancel wizard.
+        return self.order_ids.with_context(
+            marketplace_cancel_reason_given=True, disable_cancel_warning=True
+        ).action_cancel()
