@@ -21,18 +21,16 @@ Seeding (one transaction, committed at the end) sets up:
 - six storable Egyptian grocery products whose internal reference (``default_code``)
   is the ``internal_product_id`` on the sandbox's demo order lines, with stock in the
   main warehouse;
-- one draft ``sale.order`` per order of the sandbox's pull feed, with one partner per
-  retailer; orders already in the database are left alone.
-
-This is NOT the inbound import of the addon (built separately, with validation, updates
-and ``synced`` acknowledgements): it is a deliberately small, self-contained shortcut so
-that the demo has Cartona orders to play with. It does not acknowledge the feed.
+- the Cartona orders, through the addon's own inbound import: the seed pulls the
+  sandbox's feed (``marketplace.config._pull_orders``), which queues one import job per
+  order; queue_job's runner imports them as soon as Odoo starts, then acknowledges
+  them. Orders already in the database are kept, and the sandbox is told the status
+  Odoo last saw Cartona accept for them.
 """
 
 import argparse
 import json
 import logging
-import re
 import sys
 from urllib.parse import urljoin
 
@@ -138,10 +136,6 @@ class Seeder:
         self.token = token
         self.company = env.ref("base.main_company")
         self.pricelist = env["product.pricelist"]
-        # Imported late: the addon is importable once odoo's addons path is set up.
-        from odoo.addons.cartona_marketplace.cartona import statuses
-
-        self.statuses = statuses
 
     def run(self):
         self._admin()
@@ -151,15 +145,14 @@ class Seeder:
             [("company_id", "=", self.company.id)], limit=1
         )
         products = self._products(warehouse)
-        created, kept = self._orders(config, warehouse, products)
-        names = ", ".join(created.mapped("name")) or "-"
-        pricing = f" via pricelist {self.pricelist.name!r}" if self.pricelist else ""
+        queued, kept = self._orders(config)
         return (
             f"seeded {self.env.cr.dbname}: config {config.name!r} at "
             f"{config.api_base_url}, {len(products)} products in stock at "
-            f"{warehouse.name}, {len(created)} Cartona order(s) created ({names}), "
-            f"{len(kept)} already there; prices in "
-            f"{(self.pricelist.currency_id or self.company.currency_id).name}{pricing}"
+            f"{warehouse.name}, {len(kept)} Cartona order(s) already imported, "
+            f"pull: {config.last_pull_result} (imported by the job runner once Odoo "
+            f"runs); prices in "
+            f"{(self.pricelist.currency_id or self.company.currency_id).name}"
         )
 
     # ------------------------------------------------------------------ setup
@@ -280,100 +273,25 @@ class Seeder:
                 return orders
             page += 1
 
-    def _orders(self, config, warehouse, products):
+    def _orders(self, config):
+        """Queue the feed's import; put known orders' statuses back in the sandbox."""
         SaleOrder = self.env["sale.order"]
-        created, kept = SaleOrder, SaleOrder
+        kept = SaleOrder
         for data in self._pull_feed():
-            hashed_id = data["hashed_id"]
             existing = SaleOrder.search(
                 [
                     ("marketplace_config_id", "=", config.id),
-                    ("cartona_id", "=", hashed_id),
+                    ("cartona_id", "=", data["hashed_id"]),
                 ],
                 limit=1,
             )
             if existing:
                 kept |= existing
                 self._restore_sandbox_status(existing, data["status"])
-                continue
-            vals = self._order_vals(data, config, warehouse, products)
-            if vals:
-                created |= SaleOrder.create(vals)
-        return created, kept
-
-    def _order_vals(self, data, config, warehouse, products):
-        from odoo import Command
-
-        lines = []
-        for line in data["order_details"]:
-            product = products.get(line["internal_product_id"])
-            if not product:
-                _logger.warning(
-                    "order %s skipped: no product with internal reference %s",
-                    data["hashed_id"],
-                    line["internal_product_id"],
-                )
-                return None
-            line_vals = {
-                "product_id": product.id,
-                "product_uom_qty": line["amount"],
-                "price_unit": line["selling_price"],
-            }
-            if line.get("comment"):
-                line_vals["name"] = f"{product.display_name}\n{line['comment']}"
-            lines.append(Command.create(line_vals))
-        statuses = self.statuses
-        delivered_by, _warning = statuses.normalize_delivered_by(
-            data.get("delivered_by")
-        )
-        status = data.get("status")
-        vals = {
-            "partner_id": self._retailer(data["retailer"]).id,
-            "company_id": self.company.id,
-            "warehouse_id": warehouse.id,
-            "origin": f"Cartona {data['hashed_id']}",
-            "client_order_ref": f"Cartona {data['hashed_id']}",
-            "is_marketplace_order": True,
-            "cartona_id": data["hashed_id"],
-            "marketplace_config_id": config.id,
-            "delivered_by": delivered_by,
-            "marketplace_payment_method": statuses.payment_method_from_amounts(
-                installment_cost=data.get("installment_cost"),
-                wallet_top_up=data.get("wallet_top_up"),
-                cartona_credit=data.get("cartona_credit"),
-            ),
-            "marketplace_status": status if status in statuses.STATUSES else False,
-            "note": data.get("note_message") or False,
-            "order_line": lines,
-        }
-        if self.pricelist:
-            vals["pricelist_id"] = self.pricelist.id
-        return vals
-
-    def _retailer(self, retailer):
-        """The retailer's partner, found by its Cartona retailer code (partner ref)."""
-        Partner = self.env["res.partner"]
-        code = retailer.get("retailer_code") or False
-        partner = code and Partner.search([("ref", "=", code)], limit=1)
-        if partner:
-            return partner
-        address = retailer.get("retailer_address") or ""
-        parts = [p.strip() for p in re.split("[,،]", address) if p.strip()]
-        vals = {
-            "name": retailer["retailer_name"],
-            "is_company": True,
-            "ref": code,
-            "phone": retailer.get("retailer_number") or False,
-            "mobile": retailer.get("retailer_number2") or False,
-            "street": address or False,
-            "city": parts[-1] if len(parts) > 1 else False,
-            "country_id": self.env.ref("base.eg").id,
-            "comment": retailer.get("address_notes") or False,
-            "customer_rank": 1,
-        }
-        if self.pricelist:
-            vals["property_product_pricelist"] = self.pricelist.id
-        return Partner.create(vals)
+        queued, _invalid, error = config._pull_orders()
+        if error is not None:
+            raise RuntimeError(f"pulling the sandbox's feed failed: {error}")
+        return queued, kept
 
     def _restore_sandbox_status(self, order, feed_status):
         """Put back in the sandbox the status Odoo last saw Cartona accept.
