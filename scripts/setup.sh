@@ -89,6 +89,17 @@ install_python() {
     printf '%s' "$want" >"$stamp"
 }
 
+# Odoo builds right-to-left stylesheets (Arabic) with the rtlcss command of npm.
+install_rtlcss() {
+    command -v rtlcss >/dev/null 2>&1 && return 0
+    if ! command -v npm >/dev/null 2>&1; then
+        log "npm not found: install rtlcss (npm install -g rtlcss) for right-to-left layouts"
+        return 0
+    fi
+    log "installing rtlcss (npm) for right-to-left stylesheets"
+    npm install --global --silent "rtlcss@4" >/dev/null
+}
+
 write_odoo_config() {
     link_addon "$CARTONA_RUNTIME/addons"
     local src
@@ -112,6 +123,7 @@ CONF
 install_debian_packages
 choose_odoo_source
 install_python
+install_rtlcss
 ensure_postgres
 ensure_pg_role
 write_odoo_config

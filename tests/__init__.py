@@ -7,3 +7,4 @@ from . import test_config
 from . import test_ui
 from . import test_inbound
 from . import test_operator
+from . import test_i18n
