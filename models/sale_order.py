@@ -402,10 +402,13 @@ class SaleOrder(models.Model):
     # The job
     # ------------------------------------------------------------------
     def _sync_status_to_marketplace(self, mapping="combined"):
-        """Push the order's Cartona status, level-triggered.
+        """Push the order's Cartona status, level-triggered, one step per transaction.
 
-        Locks the order, recomputes the target now and sends only the steps Cartona
-        still needs, in graph order. A stale or duplicate job sends nothing.
+        Locks the order and recomputes the target now. When Cartona's graph needs
+        several steps (``approved`` -> ``assigned_to_salesman`` -> ``delivered``), it
+        sends the first one, records it and queues itself again for the rest: a retry
+        after a lost answer only ever re-sends the step whose answer was lost, which
+        Cartona takes as a no-op. A stale or duplicate job sends nothing.
         """
         self.ensure_one()
         if not self.exists():
@@ -422,6 +425,11 @@ class SaleOrder(models.Model):
             return reason
         current = self.marketplace_status or statuses.PENDING
         path = statuses.supplier_path(current, target)
+        if path is None and statuses.supplier_path(target, current) is not None:
+            # Cartona is already further along than this mapping can tell (e.g. the
+            # basic mapping of a shipped order): nothing to send, nothing wrong.
+            self._marketplace_set_result("synced", False)
+            return f"Cartona already has {current}, beyond {target}"
         if path is None:
             reason = self.env._(
                 "Cartona's order cycle does not allow going from %(current)s to "
@@ -432,22 +440,29 @@ class SaleOrder(models.Model):
             self._marketplace_log_blocked(target, reason)
             self._marketplace_set_result("error", reason)
             return reason
-        api_model = self.env["marketplace.api"]
-        for step in path:
-            try:
-                api_model.update_single_order_status(self, step)
-            except UserError as exc:
-                self._marketplace_log_blocked(step, str(exc))
-                self._marketplace_set_result("error", str(exc))
-                return str(exc)
-            except errors.TransientError as exc:
-                return self._marketplace_retry_later(exc)
-            except errors.CartonaError as exc:
-                self._marketplace_set_result("error", str(exc))
-                return str(exc)
-            self._marketplace_accepted(step)
+        if not path:
+            self._marketplace_set_result("synced", False)
+            return f"Cartona already has {target}"
+        step = path[0]
+        try:
+            self.env["marketplace.api"].update_single_order_status(self, step)
+        except UserError as exc:
+            self._marketplace_log_blocked(step, str(exc))
+            self._marketplace_set_result("error", str(exc))
+            return str(exc)
+        except (errors.TransientError, errors.ProtocolError) as exc:
+            # A malformed answer may hide an applied change: retrying is safe, since
+            # re-sending the status Cartona already has is a no-op.
+            return self._marketplace_retry_later(exc)
+        except errors.CartonaError as exc:
+            self._marketplace_set_result("error", str(exc))
+            return str(exc)
+        self._marketplace_accepted(step)
+        if len(path) > 1:
+            self._enqueue_status_sync(mapping)
+            return f"sent {step}; {' -> '.join(path[1:])} queued"
         self._marketplace_set_result("synced", False)
-        return f"synced {current} -> {' -> '.join(path) or target}"
+        return f"synced {current} -> {step}"
 
     def _marketplace_retry_later(self, error):
         """Transient failure: retry through queue_job, or give up on the last attempt.
@@ -470,7 +485,9 @@ class SaleOrder(models.Model):
             error=str(error),
         )
         self._marketplace_set_result("syncing", message, keep_on_rollback=True)
-        raise RetryableJobError(message, seconds=error.retry_after) from error
+        raise RetryableJobError(
+            message, seconds=getattr(error, "retry_after", None)
+        ) from error
 
     def _marketplace_current_job(self):
         uuid = self.env.context.get("job_uuid")
@@ -489,6 +506,7 @@ class SaleOrder(models.Model):
                 self.env.cr.execute(
                     "SELECT id FROM sale_order WHERE id = %s FOR NO KEY UPDATE NOWAIT",
                     (self.id,),
+                    log_exceptions=False,  # contention is expected, not an error
                 )
         except (pg_errors.LockNotAvailable, pg_errors.SerializationFailure) as exc:
             raise RetryableJobError(
@@ -504,9 +522,13 @@ class SaleOrder(models.Model):
                 "marketplace_sync_date": fields.Datetime.now(),
             }
         )
-        label = dict(self._fields["marketplace_status"]._description_selection(self.env))
+        label = dict(
+            self._fields["marketplace_status"]._description_selection(self.env)
+        )
         self.message_post(
-            body=self.env._("Cartona accepted the status %(status)s.", status=label[status]),
+            body=self.env._(
+                "Cartona accepted the status %(status)s.", status=label[status]
+            ),
             subtype_xmlid="mail.mt_note",
         )
 
@@ -530,15 +552,16 @@ class SaleOrder(models.Model):
             )
 
     def _marketplace_alert(self, reason):
-        """One open activity per order in error, for its salesperson, kept up to date."""
+        """One open activity per order in error, for its salesperson, kept current."""
         note = self.env._(
             "<p>%(reason)s</p><p>Fix what the message says (the order, its delivery, "
             "or the Cartona account), then press <b>Retry</b> on the order.</p>",
             reason=reason,
         )
+        activity_type = self.env.ref(ERROR_ACTIVITY)
         for order in self:
             activity = order.activity_ids.filtered(
-                lambda a, t=self.env.ref(ERROR_ACTIVITY): a.activity_type_id == t
+                lambda a: a.activity_type_id == activity_type
             )
             if activity:
                 activity.note = note
@@ -728,7 +751,16 @@ class SaleOrder(models.Model):
         """
         self.ensure_one()
         self._marketplace_check_delivery_confirmable()
-        self._marketplace_lock()
+        try:
+            self._marketplace_lock()
+        except RetryableJobError as exc:
+            raise UserError(
+                self.env._(
+                    "%(order)s is being synced with Cartona right now: try again in a "
+                    "few seconds.",
+                    order=self.name,
+                )
+            ) from exc
         path = statuses.supplier_path(
             self.marketplace_status or statuses.PENDING, statuses.DELIVERED
         )
@@ -770,7 +802,10 @@ class SaleOrder(models.Model):
         lines = []
         if allowed:
             lines.append(
-                _("Sync queued for %(orders)s.", orders=", ".join(allowed.mapped("name")))
+                _(
+                    "Sync queued for %(orders)s.",
+                    orders=", ".join(allowed.mapped("name")),
+                )
             )
         for order in orders - allowed:
             lines.append(
@@ -785,7 +820,7 @@ class SaleOrder(models.Model):
         )
 
     def action_cancel(self):
-        """Ask for Cartona's cancellation reason before cancelling marketplace orders."""
+        """Ask for Cartona's cancellation reason, then cancel marketplace orders."""
         if not self.env.context.get("marketplace_cancel_reason_given") and any(
             order._marketplace_cancel_needs_reason() for order in self
         ):

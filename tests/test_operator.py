@@ -30,7 +30,9 @@ class TestOperatorExperience(CartonaCase):
     def test_error_creates_one_activity_and_success_closes_it(self):
         order = self._confirmed(cartona_status="pending")
         order.user_id = self.env.user
-        self.sandbox.state.add_fault("error", count=2, status=400, body={"error": "nope"})
+        self.sandbox.state.add_fault(
+            "error", count=2, status=400, body={"error": "nope"}
+        )
         self._run_job(order)
         self._run_job(order, "basic")
         activity = self._error_activities(order)
@@ -45,6 +47,7 @@ class TestOperatorExperience(CartonaCase):
     def test_chatter_shows_each_accepted_status(self):
         order = self._confirmed()
         self._ship(order)
+        self._run_job(order)
         self._run_job(order)
         bodies = order.message_ids.mapped("body")
         self.assertTrue(any("Approved" in b for b in bodies))

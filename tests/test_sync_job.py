@@ -40,9 +40,16 @@ class TestSyncJob(CartonaCase):
     def test_intermediate_steps_are_sent_in_graph_order(self):
         order = self._confirmed()
         self._ship(order)
+        result = self._run_job(order)
+        # One step per transaction: the job records approved and queues the rest.
+        self.assertIn("queued", result)
+        self.assertEqual(self._history(order), ["approved"])
+        self.assertEqual(order.marketplace_status, "approved")
+        self.assertEqual(order.marketplace_sync_status, "syncing")
         self._run_job(order)
         self.assertEqual(self._history(order), ["approved", "assigned_to_salesman"])
         self.assertEqual(order.marketplace_status, "assigned_to_salesman")
+        self.assertEqual(order.marketplace_sync_status, "synced")
         self.assertEqual(len(self._logs(order)), 2)
 
     def test_stale_and_duplicate_jobs_send_nothing(self):
@@ -57,9 +64,36 @@ class TestSyncJob(CartonaCase):
         order = self._confirmed(cartona_status="assigned_to_salesman")
         self.sandbox.state.set_status(order.cartona_id, "assigned_to_salesman")
         result = self._run_job(order, "basic")
-        self.assertIn("does not allow", result)
+        self.assertIn("beyond", result)
         self.assertEqual(self._status_requests(), [])
         self.assertEqual(order.marketplace_status, "assigned_to_salesman")
+        self.assertEqual(
+            order.marketplace_sync_status, "synced", "ahead is not an error"
+        )
+
+    def test_impossible_move_is_an_error(self):
+        order = self._confirmed(cartona_status="delivered")
+        order.with_context(skip_marketplace_sync=True)._action_cancel()
+        result = self._run_job(order)
+        self.assertIn("does not allow", result)
+        self.assertEqual(self._status_requests(), [])
+        self.assertEqual(order.marketplace_sync_status, "error")
+
+    def test_lost_answer_of_a_later_step_is_reconciled(self):
+        """Cartona applied assigned_to_salesman, its answer was lost: no step back."""
+        order = self._confirmed()
+        self._ship(order)
+        self._run_job(order)  # approved, then the next step is queued
+        self.env.flush_all()
+        self.config.timeout = 1
+        self.sandbox.state.add_fault("hang", count=1, seconds=10.5, apply=True)
+        self.assertIsInstance(self._perform_like_queue_job(order), RetryableJobError)
+        self.assertEqual(self._sandbox_status(order), "assigned_to_salesman")
+        self.assertEqual(order.marketplace_status, "approved")
+        self._run_job(order)  # the retry re-sends only the lost step
+        self.assertEqual(order.marketplace_sync_status, "synced")
+        self.assertEqual(order.marketplace_status, "assigned_to_salesman")
+        self.assertEqual(self._history(order), ["approved", "assigned_to_salesman"])
 
     def test_cancellation_carries_the_reason(self):
         order = self._confirmed()
@@ -150,12 +184,14 @@ class TestSyncJob(CartonaCase):
         self.assertEqual(self._logs(order).outcome, "rejected")
         self.assertEqual(order.marketplace_status, "approved")
 
-    def test_malformed_answer_is_a_protocol_error(self):
+    def test_malformed_answer_is_retried(self):
         order = self._confirmed()
-        self.sandbox.state.add_fault("malformed", count=1)
-        self._run_job(order)
-        self.assertEqual(order.marketplace_sync_status, "error")
+        self.sandbox.state.add_fault("malformed", count=1, apply=True)
+        self.assertIsInstance(self._perform_like_queue_job(order), RetryableJobError)
         self.assertEqual(self._logs(order).outcome, "protocol_error")
+        self._run_job(order)
+        self.assertEqual(order.marketplace_sync_status, "synced")
+        self.assertEqual(self._history(order), ["approved"])
 
     def test_failed_attempt_log_survives_rollback(self):
         order = self._confirmed()
