@@ -319,9 +319,7 @@ def _lines(check, details):
 
 def _line(check, position, detail):
     if not isinstance(detail, dict):
-        check.errors.append(
-            f"line {position}: must be an object, got {_show(detail)}"
-        )
+        check.errors.append(f"line {position}: must be an object, got {_show(detail)}")
         return None
     line_id = _line_id(detail.get("id", _MISSING))
     if line_id is None:
@@ -442,8 +440,9 @@ class _Checker:
         if isinstance(value, str) and _DATE.fullmatch(value.strip()):
             try:
                 return datetime.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
+            except ValueError:  # shaped like a date but not one (2025-02-30)
+                self._fail(where, key, "must be a YYYY-MM-DD date or null", value)
+                return None
         self._fail(where, key, "must be a YYYY-MM-DD date or null", value)
         return None
 

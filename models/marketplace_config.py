@@ -285,7 +285,8 @@ class MarketplaceConfig(models.Model):
             note = self.env._(
                 "<p>Cartona rejects the API token of %(config)s (%(error)s).</p><p>"
                 "Status updates to Cartona wait until a manager enters a valid token "
-                "and presses Test Connection; then use Retry on the orders in error.</p>",
+                "and presses Test Connection; then use Retry on the orders in error."
+                "</p>",
                 config=config.display_name,
                 error=message,
             )

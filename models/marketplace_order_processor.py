@@ -71,9 +71,7 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         pulled_at = fields.Datetime.to_string(pulled_at or fields.Datetime.now())
         return self.with_delay(
             identity_key=f"cartona-import-{config.id}-{hashed_id}-{fingerprint}",
-            description=self.env._(
-                "Cartona: import order %(order)s", order=hashed_id
-            ),
+            description=self.env._("Cartona: import order %(order)s", order=hashed_id),
         )._import_order(config.id, payload, pulled_at)
 
     @api.model
@@ -193,7 +191,9 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         if order.marketplace_import_error and (
             order.marketplace_error_message == order.marketplace_import_error
         ):
-            vals.update(marketplace_sync_status="synced", marketplace_error_message=False)
+            vals.update(
+                marketplace_sync_status="synced", marketplace_error_message=False
+            )
         return vals
 
     def _reject(self, config, payload, error, pulled_at):
@@ -287,9 +287,9 @@ class MarketplaceOrderProcessor(models.AbstractModel):
 
     @api.model
     def _product_problem(self, config, line, candidates):
-        label = dict(
-            config._fields["product_match"]._description_selection(self.env)
-        )[config.product_match]
+        label = dict(config._fields["product_match"]._description_selection(self.env))[
+            config.product_match
+        ]
         if candidates:
             return self.env._(
                 "%(line)s: %(count)s saleable products have %(field)s %(value)s: "
@@ -545,7 +545,9 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             elif self._line_key(vals) != self._line_key(current_vals[ref]):
                 commands.append(Command.update(line.id, vals))
         commands += [
-            Command.unlink(line.id) for ref, line in current.items() if ref not in wanted
+            Command.unlink(line.id)
+            for ref, line in current.items()
+            if ref not in wanted
         ]
         order.write({"order_line": commands})
         outcome.changes.append(

@@ -6,7 +6,6 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     cartona_retailer_code = fields.Char(
-        string="Cartona Retailer Code",
         copy=False,
         index="btree_not_null",
         help="Cartona's stable code of this retailer for the supplier account of the "

@@ -132,6 +132,44 @@ else
     [ "$odoo_failed" -eq 0 ] || status=1
 fi
 
-echo "unit: $unit_passed passed, $unit_failed failed; odoo: $odoo_passed passed, $odoo_failed failed"
-echo "$((unit_passed + odoo_passed)) passed, $((unit_failed + odoo_failed)) failed"
+# ---------------------------------------------------------------- end-to-end suite
+# tests_e2e/: a real Odoo server (prefork, queue_job's runner) on a fresh database, the
+# Cartona sandbox and injected faults, all on 127.0.0.1 (see tests_e2e/conftest.py).
+# Runs whenever the Odoo runtime exists; NO_E2E=1 skips it.
+e2e_passed=0 e2e_failed=0
+junit_counts() {
+    # junit_counts FILE: "passed failed" of a pytest junit XML (xfail/skip excluded).
+    "$PY" - "$1" <<'PYEOF'
+import sys
+import xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except (OSError, ET.ParseError):
+    print(0, 1)
+    raise SystemExit
+suites = [root] if root.tag == "testsuite" else list(root)
+total = sum(int(s.get("tests", 0)) for s in suites)
+bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+skipped = sum(int(s.get("skipped", 0)) for s in suites)
+print(total - bad - skipped, bad)
+PYEOF
+}
+if [ -n "${UNIT_ONLY:-}" ] || [ -n "${NO_E2E:-}" ]; then
+    echo "!!!!! E2E SUITE SKIPPED: UNIT_ONLY or NO_E2E is set !!!!!"
+elif ! odoo_runtime_ready; then
+    echo "!!!!! E2E SUITE SKIPPED: no Odoo 18 runtime in $CARTONA_RUNTIME (run: bash scripts/setup.sh) !!!!!"
+else
+    ensure_postgres || exit 1
+    log "end-to-end suite (pytest tests_e2e: real Odoo server, job runner, sandbox faults)"
+    "$VENV/bin/python" -m pytest tests_e2e -q -p no:cacheprovider \
+        --junitxml="$work/e2e.xml" 2>&1 | tee "$work/e2e.log"
+    e2e_rc=${PIPESTATUS[0]}
+    read -r e2e_passed e2e_failed < <(junit_counts "$work/e2e.xml")
+    if [ "$e2e_rc" -ne 0 ] && [ "$e2e_failed" -eq 0 ]; then e2e_failed=1; fi
+    [ "$e2e_rc" -eq 0 ] || status=1
+fi
+# ---------------------------------------------------------------- end of end-to-end suite
+
+echo "unit: $unit_passed passed, $unit_failed failed; odoo: $odoo_passed passed, $odoo_failed failed; e2e: $e2e_passed passed, $e2e_failed failed"
+echo "$((unit_passed + odoo_passed + e2e_passed)) passed, $((unit_failed + odoo_failed + e2e_failed)) failed"
 exit "$status"

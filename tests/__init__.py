@@ -6,5 +6,6 @@ from . import test_api
 from . import test_config
 from . import test_ui
 from . import test_inbound
+from . import test_security
 from . import test_operator
 from . import test_i18n

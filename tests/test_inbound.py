@@ -337,7 +337,10 @@ class TestImport(InboundCase):
         self.sandbox.state.add_order(
             dict(
                 self.sandbox.state.order(renamed),
-                retailer={"retailer_name": "Nour Grocery (new name)", "retailer_code": "B00917"},
+                retailer={
+                    "retailer_name": "Nour Grocery (new name)",
+                    "retailer_code": "B00917",
+                },
             )
         )
         same_name_other_code = self._feed()
@@ -482,7 +485,9 @@ class TestInvalidOrders(InboundCase):
     def test_unsaleable_archived_and_foreign_products_are_refused(self):
         other_company = self.env["res.company"].create({"name": "Other supplier"})
         Product = self.env["product.product"]
-        Product.create({"name": "Not for sale", "default_code": "NS-1", "sale_ok": False})
+        Product.create(
+            {"name": "Not for sale", "default_code": "NS-1", "sale_ok": False}
+        )
         Product.create({"name": "Archived", "default_code": "OLD-1", "active": False})
         Product.create(
             {"name": "Foreign", "default_code": "OC-1", "company_id": other_company.id}
@@ -523,7 +528,9 @@ class TestInvalidOrders(InboundCase):
             log = self._logs("order_import")[-1]
             self.assertEqual((log.outcome, log.cartona_id), ("error", False))
             self.assertIn(reason, log.error_message)
-            self.assertEqual(log.payload_fingerprint, inbound.payload_fingerprint(payload))
+            self.assertEqual(
+                log.payload_fingerprint, inbound.payload_fingerprint(payload)
+            )
         self.assertEqual(len(self._import_errors()), 3)
         self.assertFalse(self.env["sale.order"].search([("cartona_id", "=", "17")]))
 
@@ -602,7 +609,9 @@ class TestUpdates(InboundCase):
         with trap_jobs() as trap:
             self.config._pull_orders()
             trap.perform_enqueued_jobs()  # imports only; the ack job is lost
-            trap.assert_jobs_count(1, only=self.env["marketplace.order.processor"]._acknowledge_orders)
+            trap.assert_jobs_count(
+                1, only=self.env["marketplace.order.processor"]._acknowledge_orders
+            )
         order = self._order(hashed_id)
         self.assertTrue(order.marketplace_ack_pending)
         self.assertFalse(self._acknowledged(hashed_id))
@@ -634,7 +643,9 @@ class TestUpdates(InboundCase):
         hashed_id = self._feed()
         self._sync()
         order = self._order(hashed_id)
-        juice_line = order.order_line.filtered(lambda l: l.cartona_line_ref == "5550101")
+        juice_line = order.order_line.filtered(
+            lambda line: line.cartona_line_ref == "5550101"
+        )
         self.sandbox.state.set_status(hashed_id, "editing")
         self._sync()
         self.assertEqual(order.marketplace_status, "editing")
@@ -653,7 +664,11 @@ class TestUpdates(InboundCase):
         self.assertEqual(len(lines), 2)
         self.assertEqual(lines[0], juice_line, "updated in place")
         self.assertEqual(
-            (lines[0].product_uom_qty, lines[0].price_unit, lines[0].cartona_line_comment),
+            (
+                lines[0].product_uom_qty,
+                lines[0].price_unit,
+                lines[0].cartona_line_comment,
+            ),
             (5, 340, "more please"),
         )
         self.assertEqual(lines[1].product_id, self.tea)
@@ -671,12 +686,15 @@ class TestUpdates(InboundCase):
         order = self._order(hashed_id)
         # Confirmed in Odoo; Cartona does not know yet (the push is still queued).
         order.with_context(skip_marketplace_sync=True).action_confirm()
-        lines = [(l.product_id, l.product_uom_qty) for l in order.order_line]
+        lines = [(line.product_id, line.product_uom_qty) for line in order.order_line]
         self.sandbox.state.retailer_edit(
             hashed_id, [self._line(5550101, "4812", 9, 350)]
         )
         self._sync()
-        self.assertEqual([(l.product_id, l.product_uom_qty) for l in order.order_line], lines)
+        self.assertEqual(
+            [(line.product_id, line.product_uom_qty) for line in order.order_line],
+            lines,
+        )
         self.assertEqual(order.marketplace_sync_status, "error")
         self.assertIn("changed", order.marketplace_error_message)
         self.assertIn("1 changed, 1 removed", order.marketplace_import_error)
@@ -763,7 +781,9 @@ class TestUpdates(InboundCase):
         with trap_jobs():
             processor._import_order(self.config.id, payload)
         order = self._order(hashed_id)
-        self.sandbox.state.retailer_edit(hashed_id, [self._line(5550101, "4812", 6, 350)])
+        self.sandbox.state.retailer_edit(
+            hashed_id, [self._line(5550101, "4812", 6, 350)]
+        )
         edited = self.sandbox.state.order(hashed_id)
         real_find = type(processor)._find_order
         calls = []
@@ -948,7 +968,9 @@ class TestStatuses(InboundCase):
         ):
             self._sync()
         self.assertEqual(order.state, "draft")
-        self.assertEqual(order.marketplace_status, "pending", "stored after success only")
+        self.assertEqual(
+            order.marketplace_status, "pending", "stored after success only"
+        )
         self.assertIn("credit limit", order.marketplace_import_error)
         self.assertFalse(self._acknowledged(hashed_id))
         self._sync()
@@ -1023,7 +1045,9 @@ class TestPullAndAcknowledge(InboundCase):
         self.assertIn("1 acknowledged", outcome)
         self.assertTrue(self._acknowledged(hashed_id))
         self.assertFalse(order.marketplace_ack_pending)
-        self.assertEqual(self._logs("ack").mapped("outcome"), ["transient_error", "success"])
+        self.assertEqual(
+            self._logs("ack").mapped("outcome"), ["transient_error", "success"]
+        )
         self.assertEqual(len(self._order(hashed_id)), 1)
 
     def test_acknowledgement_waits_for_the_imports_being_run(self):
@@ -1083,7 +1107,9 @@ class TestPullAndAcknowledge(InboundCase):
         Config.search([("id", "!=", self.config.id)]).active = False
         with trap_jobs() as trap:
             Config._cron_pull_orders()
-            trap.assert_jobs_count(1, only=self.env["marketplace.order.processor"]._import_order)
+            trap.assert_jobs_count(
+                1, only=self.env["marketplace.order.processor"]._import_order
+            )
             first = self.config.last_pull_date
             Config._cron_pull_orders()  # not due yet: nothing pulled
             trap.assert_jobs_count(1)
@@ -1110,7 +1136,9 @@ class TestPullAndAcknowledge(InboundCase):
             action = self.config.action_pull_orders()
             trap.assert_jobs_count(2)
         self.assertEqual(action["params"]["type"], "warning")
-        self.assertIn("2 orders pulled from Cartona, 1 invalid", action["params"]["message"])
+        self.assertIn(
+            "2 orders pulled from Cartona, 1 invalid", action["params"]["message"]
+        )
 
     def test_full_cycle_echoes_nothing_back(self):
         supplier = self._feed()

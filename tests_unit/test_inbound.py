@@ -249,7 +249,10 @@ def test_strings_are_stripped():
             'delivery_day must be a YYYY-MM-DD date or null, got "2025-02-30"',
         ),
         (_order(note_message=12), "note_message must be a string, got 12"),
-        (_order(edited_by_admin="no"), 'edited_by_admin must be true or false, got "no"'),
+        (
+            _order(edited_by_admin="no"),
+            'edited_by_admin must be true or false, got "no"',
+        ),
         (
             _order(note_message="a\x00b"),
             "note_message contains a NUL character",
@@ -267,7 +270,7 @@ def test_strings_are_stripped():
         ),
         (
             _with_line(0, internal_product_id=""),
-            'line 1 (id 5550101): internal_product_id must be a non-empty string, '
+            "line 1 (id 5550101): internal_product_id must be a non-empty string, "
             'got ""',
         ),
         (

@@ -9,7 +9,9 @@ class MarketplaceCancelReason(models.TransientModel):
     _name = "marketplace.cancel.reason"
     _description = "Cartona Cancellation Reason"
 
-    order_ids = fields.Many2many(comodel_name="sale.order", string="Orders", readonly=True)
+    order_ids = fields.Many2many(
+        comodel_name="sale.order", string="Orders", readonly=True
+    )
     cancellation_reason = fields.Selection(
         selection=[
             (code, label)
@@ -32,7 +34,9 @@ class MarketplaceCancelReason(models.TransientModel):
 
     def action_cancel_orders(self):
         self.ensure_one()
-        self.order_ids.write({"marketplace_cancellation_reason": self.cancellation_reason})
+        self.order_ids.write(
+            {"marketplace_cancellation_reason": self.cancellation_reason}
+        )
         # Cartona tells the retailer: skip Odoo's "email the customer" cancel wizard.
         return self.order_ids.with_context(
             marketplace_cancel_reason_given=True, disable_cancel_warning=True

@@ -1,0 +1,898 @@
+#!/usr/bin/env python3
+"""Benchmark of cartona_marketplace: one run on one machine, figures and ratios.
+
+Run with the runtime's interpreter (Odoo is imported in-process for the measures that
+need no server; a real prefork Odoo server with queue_job's runner runs the jobs)::
+
+    ~/.local/share/cartona_marketplace/venv/bin/python scripts/benchmark.py
+
+It creates its own database (``cm_e2e_bench_<pid>``), drops it at the end, listens on
+127.0.0.1 only (Cartona is the in-process sandbox) and writes nothing in the
+repository. Sections (``--only a,c`` runs some):
+
+a. Hook overhead: confirming N marketplace orders (one confirmation, one flush per
+   order, as N users would) with the sync enabled vs disabled by the module's own
+   switch, the ``skip_marketplace_sync`` context key: the same orders are confirmed
+   in both arms, each arm rolled back, the ratio is the median of
+   the passes (blocks of 100 orders, arms alternating block by block); the hook's
+   own time is also measured directly (``_trigger_status_sync`` timed in-process).
+   Queries are counted with the cursor's ``sql_log_count``.
+b. Throughput: status changes of confirmed orders pushed through the real job runner
+   (prefork server, ``--workers=2``, channel ``root.cartona:2``) to the sandbox,
+   which adds 20 ms to every status request. Wall time is the span between the
+   first job's creation and the last job's ``date_done`` (database clock). SQL
+   queries per job are Odoo's own per-request counter, printed by the server on the
+   access-log line of each ``/queue_job/runjob`` request (everything the worker did
+   for the job: acquiring it, running it, storing its result); the runner's own
+   bookkeeping (a few statements per job on its connection) is not included and is
+   shown apart as database transactions per job (``pg_stat_database``).
+c. Bulk mode: ``env['marketplace.api'].update_order_status`` on 1,000 orders; the
+   sandbox counts the requests.
+d. Import: a feed of 1,000 orders of 5 lines pulled with Pull Orders and imported by
+   the job runner; orders per second and the peak resident memory of the server's
+   worker processes (psutil, sampled every 0.2 s). Skipped without an inbound
+   processor.
+e. Sync logs at 1,000,000 rows (``INSERT ... SELECT generate_series``, then
+   ``VACUUM ANALYZE``): the list view, its filters, the order history, a group-by
+   and the overview's figures, run through the ORM as the admin user (record rules
+   on); median of 5 warm runs; every statement the ORM sent that reads the log table
+   is explained (``EXPLAIN ANALYZE``) to show which index it uses.
+"""
+
+import argparse
+import contextlib
+import datetime
+import math
+import os
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+for path in (str(ROOT), str(ROOT / "tests_e2e")):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+import cartona_e2e as e2e  # noqa: E402
+import psutil  # noqa: E402
+
+from cartona import statuses as st  # noqa: E402
+from cartona.sandbox import SandboxServer  # noqa: E402
+
+TOKEN = "bench-token-Qw3rTy"
+STATUS_PATH = "order/update-order-status"
+RUNJOB_LINE = re.compile(
+    r'"GET /queue_job/runjob\?db=[^&]+&job_uuid=([0-9a-f-]+) HTTP/1\.1" \d+ - '
+    r"(\d+) ([\d.]+) ([\d.]+)"
+)
+ERROR_OUTCOMES = (
+    "rejected",
+    "auth_error",
+    "protocol_error",
+    "error",
+    "transient_error",
+)
+
+
+def out(text=""):
+    sys.stdout.write(f"{text}\n")
+    sys.stdout.flush()
+
+
+class Report:
+    """Rows of ``(section, measure, value, target, verdict)``, printed as a table."""
+
+    def __init__(self):
+        self.rows = []
+        self.notes = []
+
+    def add(self, section, measure, value, target="", ok=None):
+        verdict = "" if ok is None else ("ok" if ok else "MISSED")
+        self.rows.append((section, measure, value, target, verdict))
+        out(f"  {section} {measure}: {value} {target} {verdict}".rstrip())
+
+    def note(self, text):
+        self.notes.append(text)
+        out(f"  {text}")
+
+    def print(self):
+        header = ("", "measure", "value", "target", "")
+        widths = [
+            max(len(str(row[i])) for row in [header, *self.rows]) for i in range(5)
+        ]
+        line = "  ".join("-" * w for w in widths)
+        out()
+        out("  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
+        out(line)
+        for row in self.rows:
+            out("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+        out(line)
+        for note in self.notes:
+            out(f"- {note}")
+
+
+# ---------------------------------------------------------------------------
+# In-process Odoo
+# ---------------------------------------------------------------------------
+
+
+class InProcessOdoo:
+    """The Odoo registry of the benchmark database, in this process."""
+
+    def __init__(self, server):
+        import odoo
+        from odoo.modules.registry import Registry
+
+        src = e2e.odoo_src()
+        odoo.tools.config.parse_config(
+            [
+                "-c",
+                str(server.conf),
+                f"--addons-path={src}/addons,{src}/odoo/addons,{server.addons_dir}",
+                f"--data-dir={server.data_dir}",
+                "-d",
+                server.db,
+                "--log-level=warn",
+                "--max-cron-threads=0",
+            ]
+        )
+        self.odoo = odoo
+        self.registry = Registry(server.db)
+
+    @contextlib.contextmanager
+    def env(self, uid=None, commit=True, context=None):
+        """An environment on a fresh cursor; committed at the end unless ``commit``
+        is false (then rolled back)."""
+        from odoo import SUPERUSER_ID, api
+
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, uid or SUPERUSER_ID, dict(context or {}))
+            try:
+                yield env
+            except BaseException:
+                cr.rollback()
+                raise
+            if commit:
+                env.flush_all()
+                cr.commit()  # pylint: disable=invalid-commit
+            else:
+                cr.rollback()
+
+
+@contextlib.contextmanager
+def captured_statements():
+    """Every SQL statement this thread runs, as ``(query, params)``."""
+    statements = []
+    thread = threading.current_thread()
+    hooks = getattr(thread, "query_hooks", ())
+    thread.query_hooks = (
+        *hooks,
+        lambda cr, query, params, start, delay: statements.append((query, params)),
+    )
+    try:
+        yield statements
+    finally:
+        thread.query_hooks = hooks
+
+
+def make_world(env, products=5):
+    """Storable products with stock, retailers, the company's warehouse.
+
+    Returns ids only (``warehouse``, ``products``, ``partners``): records would be
+    bound to this environment's cursor.
+    """
+    company = env.company
+    if "stock_move_sms_validation" in company._fields:
+        company.stock_move_sms_validation = False
+    warehouse = env["stock.warehouse"].search(
+        [("company_id", "=", company.id)], limit=1
+    )
+    items = env["product.product"].create(
+        [
+            {
+                "name": f"Bench product {n}",
+                "type": "consu",
+                "is_storable": True,
+                "list_price": 20.0 + n,
+            }
+            for n in range(products)
+        ]
+    )
+    for product in items:
+        env["stock.quant"]._update_available_quantity(
+            product, warehouse.lot_stock_id, 10_000_000
+        )
+    partners = env["res.partner"].create(
+        [{"name": f"Bench retailer {n}"} for n in range(20)]
+    )
+    return {"warehouse": warehouse.id, "products": items.ids, "partners": partners.ids}
+
+
+def make_config(env, sandbox, name, **values):
+    vals = {
+        "name": name,
+        "api_base_url": sandbox.base_url,
+        "auth_token": TOKEN,
+        "timeout": 10,
+    }
+    if "pull_interval" in env["marketplace.config"]._fields:
+        vals["pull_interval"] = 0
+    vals.update(values)
+    return env["marketplace.config"].create(vals)
+
+
+def make_orders(env, sandbox, config, world, count, prefix):
+    """Draft marketplace orders (one line), known to the sandbox as pending."""
+    product_id, partners = world["products"][0], world["partners"]
+    vals_list, hashed = [], []
+    for number in range(count):
+        hashed_id = f"{prefix}{number:06d}"
+        hashed.append(hashed_id)
+        vals_list.append(
+            {
+                "partner_id": partners[number % len(partners)],
+                "warehouse_id": world["warehouse"],
+                "is_marketplace_order": True,
+                "cartona_id": hashed_id,
+                "marketplace_config_id": config.id,
+                "delivered_by": st.DELIVERED_BY_SUPPLIER,
+                "marketplace_status": st.PENDING,
+                "order_line": [
+                    (0, 0, {"product_id": product_id, "product_uom_qty": 2})
+                ],
+            }
+        )
+    orders = env["sale.order"].create(vals_list)
+    for hashed_id in hashed:
+        sandbox.state.add_order(
+            {
+                "hashed_id": hashed_id,
+                "status": st.PENDING,
+                "order_details": [
+                    {"internal_product_id": str(product_id), "amount": 2}
+                ],
+            }
+        )
+    return orders
+
+
+# ---------------------------------------------------------------------------
+# (a) hook overhead
+# ---------------------------------------------------------------------------
+
+
+#: Orders per block in (a): the arms alternate block by block.
+BLOCK = 100
+
+
+def bench_hook_overhead(odoo, report, order_ids, passes):
+    """Ratio of confirmation time with the sync hook on and off.
+
+    Each pass confirms every order twice, arm by arm in blocks of :data:`BLOCK`
+    orders, alternating which arm goes first, every block rolled back: a load
+    change on the machine hits both arms alike. The hook's own time is also
+    measured directly (``_trigger_status_sync`` timed in-process), which gives a
+    ratio that does not depend on the noise of two long runs.
+    """
+    with odoo.env(commit=False) as env:
+        order_class = type(env["sale.order"])
+    original = order_class._trigger_status_sync
+    hook = {"seconds": 0.0}
+
+    def timed_trigger(self):
+        started = time.perf_counter()
+        try:
+            return original(self)
+        finally:
+            hook["seconds"] += time.perf_counter() - started
+
+    def arm(ids, enabled):
+        context = {} if enabled else {"skip_marketplace_sync": True}
+        hook["seconds"] = 0.0
+        with odoo.env(commit=False) as env:
+            orders = env["sale.order"].browse(ids).with_context(**context)
+            jobs_before = env["queue.job"].search_count([])
+            queries = env.cr.sql_log_count
+            started = time.perf_counter()
+            for order in orders:
+                order.action_confirm()
+                env.flush_all()
+            elapsed = time.perf_counter() - started
+            queries = env.cr.sql_log_count - queries
+            jobs = env["queue.job"].search_count([]) - jobs_before
+        return [elapsed, queries, jobs, hook["seconds"]]
+
+    order_class._trigger_status_sync = timed_trigger
+    try:
+        arm(order_ids[:BLOCK], True)  # warm-up (rolled back like every arm)
+        runs, block_ratios = [], []
+        for number in range(passes):
+            totals = {True: [0.0, 0, 0, 0.0], False: [0.0, 0, 0, 0.0]}
+            for index, start in enumerate(range(0, len(order_ids), BLOCK)):
+                ids = order_ids[start : start + BLOCK]
+                first = (number + index) % 2 == 0
+                block = {enabled: arm(ids, enabled) for enabled in (first, not first)}
+                block_ratios.append(block[True][0] / block[False][0])
+                for enabled, values in block.items():
+                    totals[enabled] = [
+                        a + b for a, b in zip(totals[enabled], values, strict=True)
+                    ]
+            runs.append(totals)
+            on, off = totals[True], totals[False]
+            out(
+                f"  (a) pass {number + 1}: on {on[0]:.2f} s, off {off[0]:.2f} s, "
+                f"ratio {on[0] / off[0]:.3f}, hook {on[3]:.2f} s, jobs {on[2]}, "
+                f"load {os.getloadavg()[0]:.2f}"
+            )
+    finally:
+        order_class._trigger_status_sync = original
+    count = len(order_ids)
+    ratios = [run[True][0] / run[False][0] for run in runs]
+    ratio = statistics.median(ratios)
+    off_ms = statistics.median([run[False][0] / count * 1000 for run in runs])
+    hook_ms = statistics.median([run[True][3] / count * 1000 for run in runs])
+    extra_q = statistics.median(
+        [(run[True][1] - run[False][1]) / count for run in runs]
+    )
+    jobs = runs[-1][True][2]
+    attributed = (off_ms + hook_ms) / off_ms
+    report.add(
+        "(a)",
+        f"confirm {count} orders, sync on/off (median of {passes} passes)",
+        f"{ratio:.3f}",
+        "<= 1.05",
+        ratio <= 1.05,
+    )
+    report.add("(a)", "ratios of the passes", ", ".join(f"{r:.3f}" for r in ratios))
+    report.add(
+        "(a)",
+        f"median of the {len(block_ratios)} block ratios ({BLOCK} orders)",
+        f"{statistics.median(block_ratios):.3f}",
+    )
+    report.add("(a)", "confirmation without sync", f"{off_ms:.1f} ms/order")
+    report.add(
+        "(a)",
+        "time inside the sync hook (timed directly)",
+        f"{hook_ms:.2f} ms/order -> ratio {attributed:.3f}",
+        "<= 1.05",
+        attributed <= 1.05,
+    )
+    report.add("(a)", "queries added by the hook", f"{extra_q:+.1f} per order")
+    report.add(
+        "(a)",
+        "jobs enqueued (sync on)",
+        f"{jobs} for {count} orders",
+        f"= {count}",
+        jobs == count,
+    )
+
+
+# ---------------------------------------------------------------------------
+# (b) throughput through the job runner
+# ---------------------------------------------------------------------------
+
+
+def bench_throughput(odoo, server, sandbox, report, world, config_id, count):
+    with odoo.env() as env:
+        config = env["marketplace.config"].browse(config_id)
+        orders = make_orders(env, sandbox, config, world, count, "T")
+        for start in range(0, count, 200):
+            batch = orders[start : start + 200].with_context(skip_marketplace_sync=True)
+            batch.action_confirm()
+            env.flush_all()
+        order_ids = orders.ids
+    out(f"  (b) {count} confirmed orders ready")
+    # The job method alone, in-process on 50 of them (rolled back): what the addon
+    # adds to queue_job's own bookkeeping in each runjob request.
+    with odoo.env(commit=False, context={"job_uuid": "bench"}) as env:
+        sample = env["sale.order"].browse(order_ids[:50])
+        sample.mapped("name")
+        env.invalidate_all()
+        queries = env.cr.sql_log_count
+        for order in sample:
+            order._sync_status_to_marketplace("combined")
+            env.flush_all()
+        in_job = (env.cr.sql_log_count - queries) / len(sample)
+    report.add("(b)", "SQL queries inside the job method", f"{in_job:.1f} per job")
+    sandbox.state.clear_faults()
+    sandbox.state.add_fault("latency", ratio=1.0, seconds=0.02, path=STATUS_PATH)
+    requests_before = len(sandbox.state.requests)
+    log_offset = server.log_size()
+    db = server.db
+    last_job = e2e.sql(db, "SELECT coalesce(max(id), 0) FROM queue_job")[0][0]
+    xact_before = e2e.sql(
+        db, "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", (db,)
+    )[0][0]
+    with odoo.env() as env:
+        env["sale.order"].browse(order_ids)._enqueue_status_sync("combined")
+
+    def progress():
+        return e2e.sql(
+            db,
+            "SELECT count(*) FILTER (WHERE state = 'done'), "
+            "count(*) FILTER (WHERE state = 'failed'), count(*) "
+            "FROM queue_job WHERE id > %s AND channel = %s",
+            (last_job, e2e.CHANNEL),
+        )[0]
+
+    started = time.monotonic()
+    e2e.wait_until(
+        lambda: sum(progress()[:2]) >= count, 600, interval=0.5, message="jobs"
+    )
+    wall = time.monotonic() - started
+    done, failed, total = progress()
+    span = e2e.sql(
+        db,
+        "SELECT extract(epoch FROM max(date_done) - min(date_created)) "
+        "FROM queue_job WHERE id > %s AND channel = %s",
+        (last_job, e2e.CHANNEL),
+    )[0][0]
+    xact_after = e2e.sql(
+        db, "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", (db,)
+    )[0][0]
+    sandbox.state.clear_faults()
+    synced = e2e.sql(
+        db,
+        "SELECT count(*) FROM sale_order WHERE id IN %s AND marketplace_status = %s "
+        "AND marketplace_sync_status = 'synced'",
+        (tuple(order_ids), st.APPROVED),
+    )[0][0]
+    uuids = {
+        row[0]
+        for row in e2e.sql(
+            db,
+            "SELECT uuid FROM queue_job WHERE id > %s AND channel = %s",
+            (last_job, e2e.CHANNEL),
+        )
+    }
+    per_request = []
+    per_job = {}
+    for match in RUNJOB_LINE.finditer(server.log_text(log_offset)):
+        if match.group(1) in uuids:
+            queries = int(match.group(2))
+            per_request.append(queries)
+            per_job[match.group(1)] = per_job.get(match.group(1), 0) + queries
+    requests = len(sandbox.state.requests) - requests_before
+    span = float(span or wall)
+    report.add(
+        "(b)",
+        f"{count} status pushes via the job runner",
+        f"{span:.1f} s",
+        "< 60 s",
+        span < 60 and done == count,
+    )
+    report.add("(b)", "throughput", f"{count / span:.1f} orders/s")
+    report.add("(b)", "jobs done / failed / created", f"{done} / {failed} / {total}")
+    report.add(
+        "(b)",
+        "orders synced to approved",
+        f"{synced} / {count}",
+        f"= {count}",
+        synced == count,
+    )
+    report.add("(b)", "HTTP requests per order", f"{requests / count:.2f}")
+    if per_request:
+        report.add(
+            "(b)",
+            "SQL queries per runjob request",
+            f"median {statistics.median(per_request):g}, "
+            f"p95 {sorted(per_request)[int(len(per_request) * 0.95) - 1]}, "
+            f"max {max(per_request)}",
+            "<= 19",
+            statistics.median(per_request) <= 19,
+        )
+        report.add(
+            "(b)",
+            "SQL queries per job (all its runs)",
+            f"mean {sum(per_job.values()) / len(per_job):.1f} over {len(per_job)} jobs",
+        )
+    report.add(
+        "(b)",
+        "DB transactions per job (runner + worker)",
+        f"{(xact_after - xact_before) / count:.1f}",
+    )
+
+
+# ---------------------------------------------------------------------------
+# (c) bulk mode
+# ---------------------------------------------------------------------------
+
+
+def bench_bulk(odoo, sandbox, report, order_ids, batch_size):
+    before = len(sandbox.state.requests)
+    with odoo.env(commit=False) as env:
+        orders = env["sale.order"].browse(order_ids)
+        config = orders.marketplace_config_id
+        config.batch_size = batch_size
+        started = time.perf_counter()
+        results = env["marketplace.api"].update_order_status(orders, st.APPROVED)
+        elapsed = time.perf_counter() - started
+    sent = [r for r in sandbox.state.requests[before:] if r["endpoint"] == STATUS_PATH]
+    applied = sum(len(result) for result in results)
+    limit = math.ceil(len(order_ids) / batch_size)
+    report.add(
+        "(c)",
+        f"requests for {len(order_ids)} orders, batch_size {batch_size}",
+        f"{len(sent)}",
+        f"<= {limit:g}",
+        len(sent) <= limit,
+    )
+    report.add("(c)", "orders applied by Cartona", f"{applied}")
+    report.add("(c)", "bulk push time", f"{elapsed:.2f} s")
+
+
+# ---------------------------------------------------------------------------
+# (d) import
+# ---------------------------------------------------------------------------
+
+
+def bench_import(odoo, server, report, world, count, lines):
+    with odoo.env() as env:
+        if "marketplace.order.processor" not in env.registry:
+            report.add("(d)", "import", "skipped: no inbound processor")
+            return
+    with odoo.env() as env:
+        products = [
+            (product.id, product.name)
+            for product in env["product.product"].browse(world["products"])
+        ]
+    feed = SandboxServer(host="127.0.0.1", port=0, token=TOKEN).start()
+    try:
+        for number in range(count):
+            feed.state.add_order(
+                {
+                    "hashed_id": f"IMP{number:06d}",
+                    "status": st.PENDING,
+                    "retailer": {
+                        "retailer_name": f"Importer {number % 50}",
+                        "retailer_code": f"IR{number % 50:03d}",
+                    },
+                    "order_details": [
+                        {
+                            "internal_product_id": str(products[line][0]),
+                            "amount": 1 + line,
+                            "selling_price": 20.0 + line,
+                            "product_name": products[line][1],
+                        }
+                        for line in range(lines)
+                    ],
+                }
+            )
+        with odoo.env() as env:
+            config = make_config(
+                env, feed, "Bench import", product_match="variant_id", batch_size=200
+            )
+            config_id = config.id
+        db = server.db
+        last_job = e2e.sql(db, "SELECT coalesce(max(id), 0) FROM queue_job")[0][0]
+        workers = [
+            p for p in psutil.Process(server.process.pid).children(recursive=True)
+        ]
+        baseline = max(p.memory_info().rss for p in workers)
+        peak = {"rss": baseline}
+        sampling = threading.Event()
+
+        def sample():
+            while not sampling.is_set():
+                for proc in workers:
+                    with contextlib.suppress(psutil.Error):
+                        peak["rss"] = max(peak["rss"], proc.memory_info().rss)
+                time.sleep(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        started = time.perf_counter()
+        with odoo.env() as env:
+            env["marketplace.config"].browse(config_id).action_pull_orders()
+        pulled = time.perf_counter() - started
+
+        def open_jobs():
+            return e2e.sql(
+                db,
+                "SELECT count(*) FROM queue_job WHERE id > %s AND state IN %s",
+                (last_job, e2e.OPEN_JOB_STATES),
+            )[0][0]
+
+        e2e.wait_until(lambda: not open_jobs(), 900, interval=0.5, message="imports")
+        sampling.set()
+        sampler.join()
+        span = e2e.sql(
+            db,
+            "SELECT extract(epoch FROM max(date_done) - min(date_created)) "
+            "FROM queue_job WHERE id > %s AND method_name = '_import_order'",
+            (last_job,),
+        )[0][0]
+        imported = e2e.sql(
+            db,
+            "SELECT count(*) FROM sale_order WHERE marketplace_config_id = %s",
+            (config_id,),
+        )[0][0]
+        acked = sum(
+            1 for number in range(count) if feed.state.acknowledged(f"IMP{number:06d}")
+        )
+    finally:
+        feed.stop()
+    span = float(span)
+    report.add(
+        "(d)",
+        f"import {count} orders x {lines} lines",
+        f"{span:.1f} s " f"({count / span:.1f} orders/s)",
+    )
+    report.add("(d)", "pull (read feed, queue jobs)", f"{pulled:.1f} s")
+    report.add(
+        "(d)",
+        "orders imported / acknowledged",
+        f"{imported} / {acked}",
+        f"= {count}",
+        imported == count and acked == count,
+    )
+    report.add(
+        "(d)",
+        "worker RSS peak (baseline)",
+        f"{peak['rss'] / 2**20:.0f} MiB ({baseline / 2**20:.0f} MiB)",
+    )
+
+
+# ---------------------------------------------------------------------------
+# (e) the sync log at 1,000,000 rows
+# ---------------------------------------------------------------------------
+
+FILL_LOGS = """
+INSERT INTO marketplace_sync_log (
+    order_id, order_ref, cartona_id, config_id, company_id, direction, operation,
+    status_sent, http_method, endpoint, request_body, status_code, response_body,
+    duration_ms, outcome, error_message, job_uuid, user_id,
+    create_uid, write_uid, create_date, write_date)
+SELECT o.ids[1 + g %% o.n], 'S' || lpad((1 + g %% o.n)::text, 5, '0'),
+       'B' || lpad((g %% 50000)::text, 6, '0'), %(config)s, %(company)s,
+       'outbound', 'status_push',
+       (ARRAY['approved', 'assigned_to_salesman', 'delivered',
+              'cancelled_by_supplier'])[1 + g %% 4],
+       'POST', 'order/update-order-status/B' || lpad((g %% 50000)::text, 6, '0'),
+       '{"status": "approved"}', s.code, '{"status": "approved"}',
+       (g %% 300) / 3.0, s.outcome,
+       CASE WHEN s.outcome = 'success' THEN NULL ELSE 'sandbox: simulated' END,
+       md5(g::text), 2, 2, 2,
+       now() AT TIME ZONE 'utc' - (g %% 129600) * INTERVAL '1 minute',
+       now() AT TIME ZONE 'utc' - (g %% 129600) * INTERVAL '1 minute'
+FROM generate_series(1, %(rows)s) AS g
+CROSS JOIN (SELECT array_agg(id) AS ids, count(*) AS n FROM sale_order) AS o
+CROSS JOIN LATERAL (
+    SELECT CASE
+        WHEN g %% 100 < 90 THEN 'success'
+        WHEN g %% 100 < 95 THEN 'transient_error'
+        WHEN g %% 100 < 97 THEN 'rejected'
+        WHEN g %% 100 < 99 THEN 'blocked'
+        ELSE 'auth_error' END AS outcome,
+        CASE WHEN g %% 100 < 90 THEN 200 WHEN g %% 100 < 95 THEN 503
+             WHEN g %% 100 < 97 THEN 422 WHEN g %% 100 < 99 THEN 0
+             ELSE 401 END AS code
+) AS s
+"""
+
+
+def bench_logs(odoo, server, report, config_id, rows):
+    db = server.db
+    with odoo.env() as env:
+        company_id = env["marketplace.config"].browse(config_id).company_id.id
+    started = time.perf_counter()
+    e2e.sql(db, FILL_LOGS, {"config": config_id, "company": company_id, "rows": rows})
+    e2e.sql(db, "VACUUM ANALYZE marketplace_sync_log")
+    filled = time.perf_counter() - started
+    total = e2e.sql(db, "SELECT count(*) FROM marketplace_sync_log")[0][0]
+    report.add("(e)", "sync-log rows (generated in)", f"{total:,} ({filled:.0f} s)")
+
+    from odoo.fields import Datetime
+
+    with odoo.env(uid=2, commit=False) as env:  # admin: record rules apply
+        Log = env["marketplace.sync.log"]
+        order_id = env["sale.order"].search([], limit=1, order="id").id
+        since = Datetime.to_string(Datetime.now() - datetime.timedelta(days=1))
+        list_spec = {
+            name: {}
+            for name in (
+                "create_date",
+                "cartona_id",
+                "direction",
+                "operation",
+                "status_sent",
+                "status_code",
+                "outcome",
+                "error_message",
+                "duration_ms",
+            )
+        }
+        for many2one in ("order_id", "user_id", "config_id", "company_id"):
+            list_spec[many2one] = {"fields": {"display_name": {}}}
+
+        def listing(domain):
+            return lambda: Log.web_search_read(
+                domain, list_spec, limit=80, count_limit=10001
+            )
+
+        config = env["marketplace.config"].browse(config_id)
+        cases = [
+            ("list view (newest first, 80 rows + count)", listing([])),
+            ("filter Errors", listing([("outcome", "in", ERROR_OUTCOMES)])),
+            ("filter Blocked by Rules", listing([("outcome", "=", "blocked")])),
+            ("filter Last 24 Hours", listing([("create_date", ">=", since)])),
+            (
+                "filters Errors + Last 24 Hours",
+                listing(
+                    [("outcome", "in", ERROR_OUTCOMES), ("create_date", ">=", since)]
+                ),
+            ),
+            (
+                "order history (Sync Logs button)",
+                listing([("order_id", "=", order_id)]),
+            ),
+            (
+                "search External Order ID (= value)",
+                listing([("cartona_id", "=", "B012345")]),
+            ),
+            (
+                "search External Order ID (ilike, search view)",
+                listing([("cartona_id", "ilike", "B012345")]),
+            ),
+            (
+                "count by outcome (group by)",
+                lambda: Log.web_read_group([], ["outcome"], ["outcome"]),
+            ),
+            (
+                "overview figures of a config",
+                lambda: (config.invalidate_recordset(), config.dashboard_errors_24h),
+            ),
+        ]
+        if "dashboard_errors_24h" not in config._fields:
+            cases.pop()
+        for label, run in cases:
+            run()  # warm-up
+            timings = []
+            for _repeat in range(5):
+                env.invalidate_all()
+                started = time.perf_counter()
+                with captured_statements() as statements:
+                    run()
+                timings.append((time.perf_counter() - started) * 1000)
+            median = statistics.median(timings)
+            plans = [
+                _plan(env.cr, query, params)
+                for query, params in statements
+                if "marketplace_sync_log" in str(query)
+                and str(query).lstrip().upper().startswith("SELECT")
+            ]
+            report.add("(e)", label, f"{median:.1f} ms", "< 200 ms", median < 200)
+            report.note(f"(e) plan of {label!r}: {'; '.join(plans) or 'no log query'}")
+    crons = e2e.sql(
+        db,
+        "SELECT count(*) FROM ir_cron c JOIN ir_act_server a ON a.id = "
+        "c.ir_actions_server_id JOIN ir_model m ON m.id = a.model_id "
+        "WHERE m.model = 'marketplace.sync.log'",
+    )[0][0]
+    if not crons:
+        report.note(
+            "(e) no cleanup cron exists for marketplace.sync.log: batch deletion "
+            "could not be measured."
+        )
+
+
+def _plan(cr, query, params):
+    """How one statement reads the log table: the index(es) used, or a seq scan."""
+    from odoo.tools import SQL
+
+    cr.execute(SQL("EXPLAIN (ANALYZE, BUFFERS) %s", SQL(query, *(params or ()))))
+    lines = [row[0] for row in cr.fetchall()]
+    used = []
+    for line in lines:
+        match = re.search(
+            r"(Index Only Scan|Index Scan|Bitmap Index Scan)(?: Backward)? "
+            r"(?:using|on) (\S+)",
+            line,
+        )
+        if match and "marketplace_sync_log" in match.group(2):
+            used.append(f"{match.group(1).lower()} {match.group(2)}")
+        if "Seq Scan on marketplace_sync_log" in line:
+            used.append("SEQ SCAN")
+    runtime = next((line.strip() for line in lines if "Execution Time" in line), "")
+    return f"{', '.join(dict.fromkeys(used)) or 'no scan of the table'} [{runtime}]"
+
+
+# ---------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="a,b,c,d,e", help="sections to run")
+    parser.add_argument("--orders", type=int, default=1000, help="(a) orders")
+    parser.add_argument("--passes", type=int, default=3, help="(a) passes")
+    parser.add_argument("--pushes", type=int, default=2000, help="(b) status changes")
+    parser.add_argument("--batch-size", type=int, default=100, help="(c) batch size")
+    parser.add_argument("--imports", type=int, default=1000, help="(d) feed orders")
+    parser.add_argument("--log-rows", type=int, default=1_000_000, help="(e) rows")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="(b, d) HTTP workers, also the capacity of root.cartona",
+    )
+    parser.add_argument("--template-db", help="clone this database (development)")
+    parser.add_argument("--keep-db", action="store_true", help="keep the database")
+    args = parser.parse_args()
+    sections = set(args.only.split(","))
+    missing = e2e.runtime_missing()
+    if missing:
+        out(f"benchmark needs the Odoo runtime: {missing}")
+        return 2
+    e2e.ensure_postgres()
+    report = Report()
+    db = f"cm_e2e_bench_{os.getpid()}"
+    workdir = Path(tempfile.mkdtemp(prefix="cartona_bench_"))
+    server = e2e.OdooServer(
+        db,
+        workdir,
+        workers=args.workers,
+        channels=f"root:{max(4, args.workers)},root.cartona:{args.workers}",
+    )
+    sandbox = SandboxServer(host="127.0.0.1", port=0, token=TOKEN).start()
+    out(
+        f"cartona_marketplace benchmark: {datetime.datetime.now():%Y-%m-%d %H:%M}, "
+        f"{os.cpu_count()} CPUs, {args.workers} workers, database {db}, "
+        f"logs in {workdir}"
+    )
+    try:
+        e2e.drop_database(db)
+        out("installing the addon in a fresh database ...")
+        server.install(template=args.template_db)
+        odoo = InProcessOdoo(server)
+        with odoo.env() as env:
+            world = make_world(env)
+            config_id = make_config(env, sandbox, "Bench").id
+            orders = make_orders(
+                env,
+                sandbox,
+                env["marketplace.config"].browse(config_id),
+                world,
+                args.orders,
+                "A",
+            )
+            order_ids = orders.ids
+        if "a" in sections:
+            out(f"(a) hook overhead: {args.orders} confirmations x 2 x {args.passes}")
+            bench_hook_overhead(odoo, report, order_ids, args.passes)
+        if "c" in sections:
+            out("(c) bulk mode")
+            bench_bulk(odoo, sandbox, report, order_ids[:1000], args.batch_size)
+        if sections & {"b", "d"}:
+            server.start()
+        if "b" in sections:
+            out(f"(b) throughput: {args.pushes} status changes through the runner")
+            bench_throughput(
+                odoo, server, sandbox, report, world, config_id, args.pushes
+            )
+        if "d" in sections:
+            out(f"(d) import: {args.imports} feed orders")
+            bench_import(odoo, server, report, world, args.imports, 5)
+        server.stop()
+        if "e" in sections:
+            out(f"(e) sync log at {args.log_rows:,} rows")
+            bench_logs(odoo, server, report, config_id, args.log_rows)
+    finally:
+        server.stop()
+        sandbox.stop()
+        if not args.keep_db:
+            with contextlib.suppress(Exception):
+                import odoo as odoo_module
+
+                odoo_module.sql_db.close_all()
+            e2e.drop_database(db)
+        server.cleanup()
+    report.print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
