@@ -24,4 +24,6 @@ for po in "$REPO_DIR"/i18n/*.po; do
     msgmerge --quiet --update --no-fuzzy-matching --backup=none --width=79 \
         "$po" "$REPO_DIR/i18n/cartona_marketplace.pot"
     msgfmt --check-format --output-file=/dev/null "$po"
+    # The layout the OCA po-pretty-format check expects (polib, 78 columns).
+    "$VENV/bin/python" -c 'import polib, sys; polib.pofile(sys.argv[1], wrapwidth=78).save()' "$po"
 done
