@@ -31,10 +31,10 @@ python_for_units() {
 }
 
 PY="$(python_for_units)"
-log "unit tests (pytest tests_unit)"
-"$PY" -m pytest tests_unit -q -p no:cacheprovider --junitxml="$work/unit.xml" 2>&1 | tee "$work/unit.log"
-unit_rc=${PIPESTATUS[0]}
-read -r unit_passed unit_failed < <("$PY" - "$work/unit.xml" <<'PYEOF'
+
+junit_counts() {
+    # junit_counts FILE: "passed failed" of a pytest junit XML (xfail/skip excluded).
+    "$PY" - "$1" <<'PYEOF'
 import sys
 import xml.etree.ElementTree as ET
 try:
@@ -48,7 +48,12 @@ bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
 skipped = sum(int(s.get("skipped", 0)) for s in suites)
 print(total - bad - skipped, bad)
 PYEOF
-)
+}
+
+log "unit tests (pytest tests_unit)"
+"$PY" -m pytest tests_unit -q -p no:cacheprovider --junitxml="$work/unit.xml" 2>&1 | tee "$work/unit.log"
+unit_rc=${PIPESTATUS[0]}
+read -r unit_passed unit_failed < <(junit_counts "$work/unit.xml")
 if [ "$unit_rc" -ne 0 ] && [ "$unit_failed" -eq 0 ]; then unit_failed=1; fi
 [ "$unit_rc" -eq 0 ] || status=1
 
@@ -137,23 +142,6 @@ fi
 # Cartona sandbox and injected faults, all on 127.0.0.1 (see tests_e2e/conftest.py).
 # Runs whenever the Odoo runtime exists; NO_E2E=1 skips it.
 e2e_passed=0 e2e_failed=0
-junit_counts() {
-    # junit_counts FILE: "passed failed" of a pytest junit XML (xfail/skip excluded).
-    "$PY" - "$1" <<'PYEOF'
-import sys
-import xml.etree.ElementTree as ET
-try:
-    root = ET.parse(sys.argv[1]).getroot()
-except (OSError, ET.ParseError):
-    print(0, 1)
-    raise SystemExit
-suites = [root] if root.tag == "testsuite" else list(root)
-total = sum(int(s.get("tests", 0)) for s in suites)
-bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
-skipped = sum(int(s.get("skipped", 0)) for s in suites)
-print(total - bad - skipped, bad)
-PYEOF
-}
 if [ -n "${UNIT_ONLY:-}" ] || [ -n "${NO_E2E:-}" ]; then
     echo "!!!!! E2E SUITE SKIPPED: UNIT_ONLY or NO_E2E is set !!!!!"
 elif ! odoo_runtime_ready; then
