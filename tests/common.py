@@ -130,10 +130,19 @@ class CartonaCase(TransactionCase):
     def _perform_like_queue_job(
         self, order, mapping="combined", job_uuid="test-job-uuid"
     ):
-        """Run the job in its own (test) transaction, as queue_job's runner does.
+        """Run the status job of ``order`` as queue_job's runner does (see below)."""
+        return self._run_in_job_transaction(
+            lambda env: env["sale.order"]
+            .browse(order.id)
+            ._sync_status_to_marketplace(mapping),
+            job_uuid=job_uuid,
+        )
+
+    def _run_in_job_transaction(self, func, job_uuid="test-job-uuid"):
+        """Run ``func(env)`` in its own (test) transaction, as queue_job's runner does.
 
         A ``RetryableJobError`` rolls that transaction back before it is returned, so
-        what survives is what a real retry would find. Returns the job's result or the
+        what survives is what a real retry would find. Returns ``func``'s result or the
         ``RetryableJobError``.
         """
         self.env.flush_all()
@@ -142,11 +151,7 @@ class CartonaCase(TransactionCase):
             with self.registry.cursor() as cr:
                 env = self.env(cr=cr, context=dict(self.env.context, job_uuid=job_uuid))
                 try:
-                    outcome = (
-                        env["sale.order"]
-                        .browse(order.id)
-                        ._sync_status_to_marketplace(mapping)
-                    )
+                    outcome = func(env)
                 except RetryableJobError as exc:
                     cr.rollback()
                     outcome = exc

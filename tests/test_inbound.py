@@ -118,26 +118,6 @@ class InboundCase(CartonaCase):
         self.env.invalidate_all()
         return result
 
-    def _perform_like_queue_job(self, func, job_uuid="inbound-job"):
-        """Run ``func(env)`` in its own transaction; a RetryableJobError rolls it back.
-
-        Returns the result or the RetryableJobError, as queue_job's runner sees it.
-        """
-        self.env.flush_all()
-        self.registry.enter_test_mode(self.env.cr)
-        try:
-            with self.registry.cursor() as cr:
-                env = self.env(cr=cr, context=dict(self.env.context, job_uuid=job_uuid))
-                try:
-                    outcome = func(env)
-                except RetryableJobError as exc:
-                    cr.rollback()
-                    outcome = exc
-        finally:
-            self.registry.leave_test_mode()
-        self.env.invalidate_all()
-        return outcome
-
     # Lookups
 
     def _order(self, hashed_id):
@@ -630,7 +610,9 @@ class TestUpdates(InboundCase):
             raise RetryableJobError("crash before commit")
 
         with trap_jobs() as trap:
-            outcome = self._perform_like_queue_job(import_then_crash)
+            outcome = self._run_in_job_transaction(
+                import_then_crash, job_uuid="inbound-job"
+            )
             self.assertIsInstance(outcome, RetryableJobError)
             trap.enqueued_jobs.clear()  # enqueued in the rolled-back transaction
         self.assertFalse(self._order(hashed_id))
@@ -1031,7 +1013,7 @@ class TestPullAndAcknowledge(InboundCase):
                 self.config.id
             )
 
-        outcome = self._perform_like_queue_job(acknowledge, job_uuid="ack-uuid")
+        outcome = self._run_in_job_transaction(acknowledge, job_uuid="ack-uuid")
         self.assertIsInstance(outcome, RetryableJobError)
         self.assertFalse(self._acknowledged(hashed_id))
         self.assertTrue(order.marketplace_ack_pending, "rolled back with the job")
@@ -1041,7 +1023,7 @@ class TestPullAndAcknowledge(InboundCase):
             ("transient_error", 503, "ack-uuid"),
         )
         # The retry succeeds.
-        outcome = self._perform_like_queue_job(acknowledge, job_uuid="ack-uuid")
+        outcome = self._run_in_job_transaction(acknowledge, job_uuid="ack-uuid")
         self.assertIn("1 acknowledged", outcome)
         self.assertTrue(self._acknowledged(hashed_id))
         self.assertFalse(order.marketplace_ack_pending)
