@@ -55,10 +55,12 @@ class MarketplaceApi(models.AbstractModel):
         if config is None and self.env.context.get("marketplace_config_id"):
             config = self.env.context["marketplace_config_id"]
         if isinstance(config, int):
-            config = Config.browse(config)
+            # An id from a caller or the context may be stale; a record is not
+            # checked again (the orders' own is kept by ondelete="restrict").
+            config = Config.browse(config).exists()
         if config is None:
             config = orders.marketplace_config_id
-        config = config.exists() if config else Config
+        config = config or Config
         if len(config) != 1:
             raise UserError(
                 self.env._(

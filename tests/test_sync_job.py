@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -217,6 +218,40 @@ class TestSyncJob(CartonaCase):
         result = order.with_context(job_uuid=job.uuid)._sync_status_to_marketplace()
         self.assertIn("after 3 attempts", result)
         self.assertEqual(order.marketplace_sync_status, "error")
+
+    def _job_queries(self, order):
+        """Queries of one job run on a cold cache, as the job runner starts it."""
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        self._run_job(order)
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
+    def test_job_queries_are_bounded_whatever_the_order_size(self):
+        products = self.env["product.product"].create(
+            [{"name": f"Item {n}", "type": "consu"} for n in range(30)]
+        )
+        small, large = self._confirmed(), self._make_order()
+        large.order_line = [
+            Command.create({"product_id": product.id, "product_uom_qty": 1})
+            for product in products
+        ]
+        large.with_context(skip_marketplace_sync=True).action_confirm()
+        self._run_job(self._confirmed())  # warms the registry caches, as in a worker
+        counts = {}
+        for step in ("approved", "assigned_to_salesman"):
+            # Shipped in two parts: the second step has two customer deliveries.
+            self._ship(small, qty=1 if step == "approved" else None)
+            self._ship(large, qty=1 if step == "approved" else None)
+            counts[step] = (self._job_queries(small), self._job_queries(large))
+            self.assertEqual(small.marketplace_status, step)
+            self.assertEqual(large.marketplace_status, step)
+        for step, (for_small, for_large) in counts.items():
+            self.assertEqual(for_small, for_large, f"{step}: 1 line vs 31 lines")
+            # Lock, order, configuration, user, sync log, chatter note (3), order
+            # update: a new query in the job is a cost for every status change.
+            self.assertLessEqual(for_small, 10, step)
 
     def test_token_never_in_logs_or_errors(self):
         order = self._confirmed()
