@@ -18,6 +18,7 @@
         "security/cartona_marketplace_security.xml",
         "data/queue_job_channel_data.xml",
         "data/queue_job_function_data.xml",
+        "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_activity_type_data.xml",
         "wizards/marketplace_sync_preview_views.xml",

@@ -9,3 +9,4 @@ from . import test_inbound
 from . import test_security
 from . import test_operator
 from . import test_i18n
+from . import test_sync_log_cleanup
