@@ -17,6 +17,11 @@ DEBIAN_PACKAGES=(libldap2-dev libsasl2-dev libpq-dev chromium chromium-driver)
 # 18.0.3.1.3 and later need odoo.tests.common.SETATTR_SOURCES, newer than Odoo 18.0 of Aug 2025.
 EXTRA_REQUIREMENTS=(
     "odoo-addon-queue_job==18.0.3.1.2"
+    # The venv's own setuptools (65) has a pkg_resources that cannot find
+    # distributions installed under normalised names (zope_interface-8.7.dist-info):
+    # gevent's plugin loading then fails and Odoo's websocket process crash-loops,
+    # respawned every second. 81 drops pkg_resources, which gevent still loads.
+    "setuptools>=75,<81"
     "pytest>=8,<9"
     "websocket-client>=1.6,<2"
     "hypothesis>=6.100,<7"

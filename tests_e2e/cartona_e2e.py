@@ -318,7 +318,24 @@ class OdooServer:
             60,
             message=lambda: f"the queue_job runner to start\n{self.log_tail()}",
         )
+        # The websocket (gevent) process: one that crash-loops is respawned every
+        # second and eats a core while everything else seems to work.
+        wait_until(
+            self._websocket_up,
+            60,
+            message=lambda: f"Odoo's websocket process on {self.gevent_port}\n"
+            f"{self.log_tail()}",
+        )
         return self
+
+    def _websocket_up(self):
+        try:
+            response = requests.get(
+                f"http://127.0.0.1:{self.gevent_port}/websocket/health", timeout=5
+            )
+        except requests.RequestException:
+            return False
+        return response.status_code == 200
 
     def channel_capacity(self, channel):
         """Capacity of ``channel`` as the job runner configured it (from the log)."""
