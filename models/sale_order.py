@@ -539,12 +539,15 @@ class SaleOrder(models.Model):
         label = dict(
             self._fields["marketplace_status"]._description_selection(self.env)
         )
-        # A log note, not message_post: nobody is notified of a routine step, and
-        # it costs the job two statements instead of seven.
+        # A log note, not message_post: nobody is notified of a routine step. Its
+        # author is the user the job runs as; no email address is looked up for a
+        # note that is never sent. It costs the job two statements instead of seven.
         self._message_log(
             body=self.env._(
                 "Cartona accepted the status %(status)s.", status=label[status]
             ),
+            author_id=self.env.user.partner_id.id,
+            email_from=False,
         )
 
     def _marketplace_set_result(self, sync_status, message, keep_on_rollback=False):
