@@ -36,7 +36,11 @@ e. Sync logs at 1,000,000 rows (``INSERT ... SELECT generate_series``, then
    ``VACUUM ANALYZE``): the list view, its filters, the order history, a group-by
    and the overview's figures, run through the ORM as the admin user (record rules
    on); median of 5 warm runs; every statement the ORM sent that reads the log table
-   is explained (``EXPLAIN ANALYZE``) to show which index it uses.
+   is explained (``EXPLAIN ANALYZE``) to show which index it uses. Then the cleanup
+   cron with a 30-day retention, run by Odoo's cron runner code (one batch per
+   call, a commit after each): rows deleted, batches, the longest batch and the
+   longest time a DELETE held its row locks (DELETE to commit), and the latency of
+   an INSERT of a log row every 20 ms from another connection meanwhile.
 """
 
 import argparse
@@ -376,28 +380,36 @@ def bench_hook_overhead(odoo, report, order_ids, passes):
 # ---------------------------------------------------------------------------
 
 
-def bench_throughput(odoo, server, sandbox, report, world, config_id, count):
+def bench_throughput(
+    odoo, server, sandbox, report, world, config_id, count, measure_job=True
+):
+    workers = server.workers
     with odoo.env() as env:
         config = env["marketplace.config"].browse(config_id)
-        orders = make_orders(env, sandbox, config, world, count, "T")
+        orders = make_orders(env, sandbox, config, world, count, f"T{workers}-")
         for start in range(0, count, 200):
             batch = orders[start : start + 200].with_context(skip_marketplace_sync=True)
             batch.action_confirm()
             env.flush_all()
         order_ids = orders.ids
     out(f"  (b) {count} confirmed orders ready")
-    # The job method alone, in-process on 50 of them (rolled back): what the addon
-    # adds to queue_job's own bookkeeping in each runjob request.
-    with odoo.env(commit=False, context={"job_uuid": "bench"}) as env:
-        sample = env["sale.order"].browse(order_ids[:50])
-        sample.mapped("name")
-        env.invalidate_all()
-        queries = env.cr.sql_log_count
-        for order in sample:
-            order._sync_status_to_marketplace("combined")
-            env.flush_all()
-        in_job = (env.cr.sql_log_count - queries) / len(sample)
-    report.add("(b)", "SQL queries inside the job method", f"{in_job:.1f} per job")
+    if measure_job:
+        # The job method alone, in-process on 50 of them (rolled back), each on a
+        # cold cache as a runjob request starts: what the addon adds to queue_job's
+        # own bookkeeping.
+        with odoo.env(commit=False, context={"job_uuid": "bench"}) as env:
+            counts = []
+            for order in env["sale.order"].browse(order_ids[:50]):
+                env.invalidate_all()
+                queries = env.cr.sql_log_count
+                order._sync_status_to_marketplace("combined")
+                env.flush_all()
+                counts.append(env.cr.sql_log_count - queries)
+        report.add(
+            "(b)",
+            "SQL queries inside the job method (cold cache)",
+            f"median {statistics.median(counts):g} per job",
+        )
     sandbox.state.clear_faults()
     sandbox.state.add_fault("latency", ratio=1.0, seconds=0.02, path=STATUS_PATH)
     requests_before = len(sandbox.state.requests)
@@ -441,31 +453,17 @@ def bench_throughput(odoo, server, sandbox, report, world, config_id, count):
         "AND marketplace_sync_status = 'synced'",
         (tuple(order_ids), st.APPROVED),
     )[0][0]
-    uuids = {
-        row[0]
-        for row in e2e.sql(
-            db,
-            "SELECT uuid FROM queue_job WHERE id > %s AND channel = %s",
-            (last_job, e2e.CHANNEL),
-        )
-    }
-    per_request = []
-    per_job = {}
-    for match in RUNJOB_LINE.finditer(server.log_text(log_offset)):
-        if match.group(1) in uuids:
-            queries = int(match.group(2))
-            per_request.append(queries)
-            per_job[match.group(1)] = per_job.get(match.group(1), 0) + queries
+    per_request, per_job = _runjob_queries(server, log_offset, last_job)
     requests = len(sandbox.state.requests) - requests_before
     span = float(span or wall)
     report.add(
         "(b)",
-        f"{count} status pushes via the job runner",
+        f"{count} status pushes via the job runner, {workers} workers",
         f"{span:.1f} s",
         "< 60 s",
         span < 60 and done == count,
     )
-    report.add("(b)", "throughput", f"{count / span:.1f} orders/s")
+    report.add("(b)", f"throughput, {workers} workers", f"{count / span:.1f} orders/s")
     report.add("(b)", "jobs done / failed / created", f"{done} / {failed} / {total}")
     report.add(
         "(b)",
@@ -494,6 +492,58 @@ def bench_throughput(odoo, server, sandbox, report, world, config_id, count):
         "(b)",
         "DB transactions per job (runner + worker)",
         f"{(xact_after - xact_before) / count:.1f}",
+    )
+
+
+def _runjob_queries(server, log_offset, last_job):
+    """SQL queries of each ``/queue_job/runjob`` request for the jobs after
+    ``last_job`` on the Cartona channel, from the server's access log lines since
+    ``log_offset``: ``(per request, {uuid: all its requests})``."""
+    uuids = {
+        row[0]
+        for row in e2e.sql(
+            server.db,
+            "SELECT uuid FROM queue_job WHERE id > %s AND channel = %s",
+            (last_job, e2e.CHANNEL),
+        )
+    }
+    per_request, per_job = [], {}
+    for match in RUNJOB_LINE.finditer(server.log_text(log_offset)):
+        if match.group(1) in uuids:
+            queries = int(match.group(2))
+            per_request.append(queries)
+            per_job[match.group(1)] = per_job.get(match.group(1), 0) + queries
+    return per_request, per_job
+
+
+def bench_runner_floor(odoo, server, report, order_ids):
+    """What any job costs through queue_job's runner, whatever it does.
+
+    The same runner and channel run a job whose method sends one query
+    (``sale.order.exists``): the queries of its runjob request are queue_job's and
+    Odoo's HTTP layer's own, plus that one.
+    """
+    db = server.db
+    last_job = e2e.sql(db, "SELECT coalesce(max(id), 0) FROM queue_job")[0][0]
+    log_offset = server.log_size()
+    with odoo.env() as env:
+        for order in env["sale.order"].browse(order_ids):
+            order.with_delay(channel=e2e.CHANNEL, description="benchmark").exists()
+    e2e.wait_until(
+        lambda: not e2e.sql(
+            db,
+            "SELECT count(*) FROM queue_job WHERE id > %s AND state != 'done'",
+            (last_job,),
+        )[0][0],
+        300,
+        interval=0.5,
+        message="no-op jobs",
+    )
+    per_request, _per_job = _runjob_queries(server, log_offset, last_job)
+    report.add(
+        "(b)",
+        "SQL queries per runjob request, a one-query job (queue_job's floor)",
+        f"median {statistics.median(per_request):g} over {len(per_request)} jobs",
     )
 
 
@@ -767,17 +817,185 @@ def bench_logs(odoo, server, report, config_id, rows):
             ]
             report.add("(e)", label, f"{median:.1f} ms", "< 200 ms", median < 200)
             report.note(f"(e) plan of {label!r}: {'; '.join(plans) or 'no log query'}")
-    crons = e2e.sql(
-        db,
-        "SELECT count(*) FROM ir_cron c JOIN ir_act_server a ON a.id = "
-        "c.ir_actions_server_id JOIN ir_model m ON m.id = a.model_id "
-        "WHERE m.model = 'marketplace.sync.log'",
-    )[0][0]
-    if not crons:
-        report.note(
-            "(e) no cleanup cron exists for marketplace.sync.log: batch deletion "
-            "could not be measured."
+    _bench_log_cleanup(odoo, db, report, config_id, company_id)
+
+
+LOG_RETENTION_DAYS = 30  # FILL_LOGS spreads 90 days: two thirds are older
+CLEANUP_CRON = "cartona_marketplace.ir_cron_marketplace_sync_log_cleanup"
+INSERT_LOG = """
+INSERT INTO marketplace_sync_log (
+    config_id, company_id, direction, operation, outcome, cartona_id, order_ref,
+    create_uid, write_uid, create_date, write_date)
+VALUES (%(config)s, %(company)s, 'outbound', 'status_push', 'success', 'BNEW00',
+        'SNEW', 2, 2, now() AT TIME ZONE 'utc', now() AT TIME ZONE 'utc')
+"""
+
+
+LOCK_TIMEOUT_MS = 100
+
+
+def _concurrent_inserts(db, params, stop, writes):
+    """Insert a log row every 20 ms on its own connection (autocommit) until
+    ``stop`` is set: ``writes["ms"]`` times each INSERT with its commit,
+    ``writes["lock_waits"]`` counts the INSERTs that waited for a lock longer than
+    ``LOCK_TIMEOUT_MS`` (``lock_timeout`` cancels them)."""
+    import psycopg2
+
+    conn = e2e.pg_connect(db)
+    try:
+        with conn.cursor() as cr:
+            cr.execute("SET lock_timeout = %s", (f"{LOCK_TIMEOUT_MS}ms",))
+            while not stop.is_set():
+                started = time.perf_counter()
+                try:
+                    cr.execute(INSERT_LOG, params)
+                except psycopg2.errors.LockNotAvailable:
+                    writes["lock_waits"] += 1
+                writes["ms"].append((time.perf_counter() - started) * 1000)
+                stop.wait(0.02)
+    finally:
+        conn.close()
+
+
+def _write_latency(writes):
+    ms = sorted(writes["ms"])
+    p99 = ms[min(len(ms) - 1, math.ceil(len(ms) * 0.99) - 1)]
+    return (
+        f"{statistics.median(ms):.1f} / {p99:.1f} / {ms[-1]:.1f} ms "
+        f"({len(ms)} inserts, {writes['lock_waits']} lock waits)"
+    )
+
+
+def _timed_writes(db, params):
+    """Start the writer thread; returns ``(writes, stop)``: ``stop()`` ends it."""
+    writes, event = {"ms": [], "lock_waits": 0}, threading.Event()
+    writer = threading.Thread(
+        target=_concurrent_inserts, args=(db, params, event, writes)
+    )
+    writer.start()
+
+    def stop():
+        event.set()
+        writer.join()
+
+    return writes, stop
+
+
+def _bench_log_cleanup(odoo, db, report, config_id, company_id):
+    """The cleanup cron on the full table, run by Odoo's own cron runner code
+    (``_acquire_one_job`` + ``_process_job``: up to 10 calls per run, a commit
+    after each, the job left ready while rows remain), while another connection
+    inserts log rows. Each DELETE is timed from its start to the commit that ends
+    its transaction: the time it holds its row locks."""
+    from odoo import sql_db
+    from odoo.fields import Datetime
+
+    with odoo.env() as env:
+        cron = env.ref(CLEANUP_CRON, raise_if_not_found=False)
+        if not cron or not hasattr(env["marketplace.sync.log"], "_cron_cleanup"):
+            report.note("(e) no cleanup cron for marketplace.sync.log: not measured")
+            return
+        cron_id = cron.id
+        env["ir.config_parameter"].set_param(
+            "cartona_marketplace.log_retention_days", str(LOG_RETENTION_DAYS)
         )
+        cron.nextcall = Datetime.now() - datetime.timedelta(minutes=1)
+    older = (
+        "SELECT count(*) FROM marketplace_sync_log WHERE create_date < "
+        "now() AT TIME ZONE 'utc' - %s * INTERVAL '1 day'"
+    )
+    last_progress = e2e.sql(db, "SELECT coalesce(max(id), 0) FROM ir_cron_progress")
+    # the plan of one batch, in a transaction rolled back
+    with odoo.env(commit=False) as env:
+        with captured_statements() as statements:
+            env["marketplace.sync.log"]._cron_cleanup()
+        delete = next(s for s in statements if "DELETE" in str(s[0]).upper())
+        report.note(f"(e) plan of a cleanup batch: {_plan(env.cr, *delete)}")
+
+    commits, deletes = [], []
+    original_commit = sql_db.Cursor.commit
+
+    def timed_commit(cursor):
+        result = original_commit(cursor)
+        commits.append(time.time())
+        return result
+
+    def on_query(cr, query, params, start, delay):
+        if str(query).lstrip().upper().startswith("DELETE FROM"):
+            deletes.append(start)
+
+    params = {"config": config_id, "company": company_id}
+    idle, stop = _timed_writes(db, params)  # the same writer, nothing else running
+    time.sleep(10)
+    stop()
+    IrCron = odoo.registry["ir.cron"]
+    connection = sql_db.db_connect(db)
+    thread = threading.current_thread()
+    hooks = getattr(thread, "query_hooks", ())
+    runs = 0
+    expected = e2e.sql(db, older, (LOG_RETENTION_DAYS,))[0][0]
+    writes, stop = _timed_writes(db, params)
+    started = time.perf_counter()
+    sql_db.Cursor.commit = timed_commit
+    thread.query_hooks = (*hooks, on_query)
+    try:
+        while True:
+            with connection.cursor() as cron_cr:
+                job = IrCron._acquire_one_job(cron_cr, cron_id)
+                if not job:
+                    break
+                IrCron._process_job(connection, cron_cr, job)
+                runs += 1
+    finally:
+        thread.query_hooks = hooks
+        sql_db.Cursor.commit = original_commit
+        elapsed = time.perf_counter() - started
+        stop()
+    batches, deleted = e2e.sql(
+        db,
+        "SELECT count(*), coalesce(sum(done), 0) FROM ir_cron_progress "
+        "WHERE cron_id = %s AND id > %s AND done > 0",
+        (cron_id, last_progress[0][0]),
+    )[0]
+    left = e2e.sql(db, older, (LOG_RETENTION_DAYS,))[0][0]
+    holds, spans = [], []
+    for start in deletes:
+        end = next(t for t in commits if t >= start)
+        before = max((t for t in commits if t <= start), default=start)
+        holds.append((end - start) * 1000)
+        spans.append((end - before) * 1000)
+    report.add(
+        "(e)",
+        f"cleanup cron, retention {LOG_RETENTION_DAYS} days: rows deleted",
+        f"{deleted:,} ({expected:,} older at the start, {left} left) in "
+        f"{batches} batches, {runs} cron runs, {elapsed:.1f} s",
+        "none older left",
+        deleted >= expected and not left,
+    )
+    report.add(
+        "(e)",
+        "cleanup batch (10,000 rows), median / longest",
+        f"{statistics.median(spans):.0f} / {max(spans):.0f} ms",
+    )
+    report.add(
+        "(e)",
+        "cleanup row locks held (DELETE to commit), median / longest",
+        f"{statistics.median(holds):.0f} / {max(holds):.0f} ms",
+        "< 1,000 ms",
+        max(holds) < 1000,
+    )
+    report.add(
+        "(e)",
+        "log INSERT every 20 ms, alone: p50 / p99 / max",
+        _write_latency(idle),
+    )
+    report.add(
+        "(e)",
+        "the same INSERTs during the cleanup: p50 / p99 / max",
+        _write_latency(writes),
+        f"no lock wait > {LOCK_TIMEOUT_MS} ms",
+        not writes["lock_waits"],
+    )
 
 
 def _plan(cr, query, params):
@@ -804,6 +1022,11 @@ def _plan(cr, query, params):
 # ---------------------------------------------------------------------------
 
 
+def _server_setup(workers):
+    """``(workers, channels)``: ``root.cartona`` as wide as the HTTP workers."""
+    return workers, f"root:{max(4, workers)},root.cartona:{workers}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="a,b,c,d,e", help="sections to run")
@@ -815,14 +1038,15 @@ def main():
     parser.add_argument("--log-rows", type=int, default=1_000_000, help="(e) rows")
     parser.add_argument(
         "--workers",
-        type=int,
-        default=2,
-        help="(b, d) HTTP workers, also the capacity of root.cartona",
+        default="2,4",
+        help="(b) HTTP workers of each throughput run, also the capacity of "
+        "root.cartona; (d) uses the first",
     )
     parser.add_argument("--template-db", help="clone this database (development)")
     parser.add_argument("--keep-db", action="store_true", help="keep the database")
     args = parser.parse_args()
     sections = set(args.only.split(","))
+    worker_counts = [int(count) for count in args.workers.split(",")]
     missing = e2e.runtime_missing()
     if missing:
         out(f"benchmark needs the Odoo runtime: {missing}")
@@ -831,12 +1055,8 @@ def main():
     report = Report()
     db = f"cm_e2e_bench_{os.getpid()}"
     workdir = Path(tempfile.mkdtemp(prefix="cartona_bench_"))
-    server = e2e.OdooServer(
-        db,
-        workdir,
-        workers=args.workers,
-        channels=f"root:{max(4, args.workers)},root.cartona:{args.workers}",
-    )
+    server = e2e.OdooServer(db, workdir)
+    server.configure(*_server_setup(worker_counts[0]))
     sandbox = SandboxServer(host="127.0.0.1", port=0, token=TOKEN).start()
     out(
         f"cartona_marketplace benchmark: {datetime.datetime.now():%Y-%m-%d %H:%M}, "
@@ -866,14 +1086,30 @@ def main():
         if "c" in sections:
             out("(c) bulk mode")
             bench_bulk(odoo, sandbox, report, order_ids[:1000], args.batch_size)
-        if sections & {"b", "d"}:
-            server.start()
         if "b" in sections:
-            out(f"(b) throughput: {args.pushes} status changes through the runner")
-            bench_throughput(
-                odoo, server, sandbox, report, world, config_id, args.pushes
-            )
+            for workers in worker_counts:
+                server.stop()
+                server.configure(*_server_setup(workers))
+                server.start()
+                out(
+                    f"(b) throughput: {args.pushes} status changes through the "
+                    f"runner, {workers} workers"
+                )
+                bench_throughput(
+                    odoo,
+                    server,
+                    sandbox,
+                    report,
+                    world,
+                    config_id,
+                    args.pushes,
+                    measure_job=workers == worker_counts[0],
+                )
+            bench_runner_floor(odoo, server, report, order_ids[:200])
         if "d" in sections:
+            server.stop()
+            server.configure(*_server_setup(worker_counts[0]))
+            server.start()
             out(f"(d) import: {args.imports} feed orders")
             bench_import(odoo, server, report, world, args.imports, 5)
         server.stop()

@@ -197,6 +197,13 @@ class OdooServer:
     def url(self):
         return f"http://127.0.0.1:{self.http_port}"
 
+    def configure(self, workers, channels):
+        """Set the HTTP workers and job channels of the next :meth:`start`."""
+        if self.process is not None:
+            raise RuntimeError("stop the Odoo server before configuring it")
+        self.workers, self.channels = workers, channels
+        self._prepare()
+
     def _prepare(self):
         self.addons_dir.mkdir(parents=True, exist_ok=True)
         link = self.addons_dir / "cartona_marketplace"
