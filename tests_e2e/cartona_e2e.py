@@ -191,6 +191,7 @@ class OdooServer:
         self.gevent_port = free_port(exclude={self.http_port})
         self.process = None
         self.starts = 0
+        self._start_offset = 0
         self._prepare()
 
     @property
@@ -291,6 +292,7 @@ class OdooServer:
         if self.process is not None:
             raise RuntimeError("the Odoo server is already running")
         offset = self.logfile.stat().st_size if self.logfile.exists() else 0
+        self._start_offset = offset
         command = self._base_command() + [
             f"--db-filter=^{self.db}$",
             "--http-interface=127.0.0.1",
@@ -353,9 +355,8 @@ class OdooServer:
 
     def http_workers(self):
         """Pids of the HTTP workers alive since the last start (from the log)."""
-        text = self.log_text()
-        start = text.rfind(" odoo: Odoo version ")
-        return set(re.findall(r"Worker WorkerHTTP \((\d+)\) alive", text[start:]))
+        text = self.log_text(self._start_offset)
+        return set(re.findall(r"Worker WorkerHTTP \((\d+)\) alive", text))
 
     def _login_page_up(self):
         if self.process.poll() is not None:
