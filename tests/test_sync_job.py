@@ -249,7 +249,7 @@ class TestSyncJob(CartonaCase):
             self.assertEqual(large.marketplace_status, step)
         for step, (for_small, for_large) in counts.items():
             self.assertEqual(for_small, for_large, f"{step}: 1 line vs 31 lines")
-            # Lock, order, configuration, user, sync log, chatter note (3), order
+            # Lock, order, configuration, user, sync log, chatter note (2), order
             # update: a new query in the job is a cost for every status change.
             self.assertLessEqual(for_small, 10, step)
 
