@@ -752,7 +752,7 @@ class SaleOrder(models.Model):
         reason = self._marketplace_block_reason(statuses.DELIVERED)
         if not reason and self.state != "sale":
             reason = self.env._("Only confirmed orders can be delivered.")
-        if not reason and not self._marketplace_all_shipped():
+        if not reason and not self.marketplace_shipped:
             reason = self.env._(
                 "%(order)s is not shipped yet: validate its deliveries first.",
                 order=self.name,
