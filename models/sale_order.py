@@ -272,18 +272,34 @@ class SaleOrder(models.Model):
         """
         if self.env.context.get("skip_marketplace_sync"):
             return self.browse()
-        orders = self.filtered(lambda o: o.is_marketplace_order and o.cartona_id)
-        if not orders:
-            return orders
-        to_sync = orders._filter_orders_for_sync("combined")
-        to_sync = to_sync.filtered(
-            lambda o: o._marketplace_target_status("combined") != o.marketplace_status
-        )
+        to_sync = self.filtered(lambda o: o._marketplace_push_due("combined"))
         to_sync._enqueue_status_sync("combined")
         return to_sync
 
+    def _marketplace_push_due(self, mapping):
+        """Whether this order's change is one to push: the order's own rules only.
+
+        The configuration's state (archived, token rejected) is the job's to check:
+        it records a visible error on the order instead of dropping the change, and
+        the confirmation reads no configuration.
+        """
+        self.ensure_one()
+        if not (
+            self.is_marketplace_order and self.cartona_id and self.marketplace_config_id
+        ):
+            return False
+        target = self._marketplace_target_status(mapping)
+        if not target or target == self.marketplace_status:
+            return False
+        return statuses.outbound_allowed(self.delivered_by, target)[0]
+
     def _enqueue_status_sync(self, mapping):
-        for order in self:
+        # tracking_disable: creating the job row needs none of the chatter's work
+        # (followers, creation message), nor does the sync state's write. The job
+        # keeps only queue_job's context keys (tz, lang, companies), so it runs
+        # with tracking as usual.
+        quiet = self.with_context(tracking_disable=True)
+        for order in quiet:
             order.with_delay(
                 identity_key=identity_exact,
                 description=self.env._(
@@ -291,7 +307,7 @@ class SaleOrder(models.Model):
                 ),
             )._sync_status_to_marketplace(mapping)
         if self:
-            self.write({"marketplace_sync_status": "syncing"})
+            quiet.write({"marketplace_sync_status": "syncing"})
 
     # ------------------------------------------------------------------
     # Rules and mapping
@@ -421,56 +437,60 @@ class SaleOrder(models.Model):
         Cartona takes as a no-op. A stale or duplicate job sends nothing.
         """
         self.ensure_one()
-        if not self._marketplace_lock():
+        # sudo: the push is the integration's work, whoever's change queued it (a
+        # warehouse user validating a delivery may not read Cartona accounts). The
+        # job's user stays the author of its note and the user of its log.
+        order = self.sudo()
+        if not order._marketplace_lock():
             return "order deleted"
-        self.invalidate_recordset()
-        target = self._marketplace_target_status(mapping)
-        reason = self._marketplace_block_reason(target)
+        order.invalidate_recordset()
+        target = order._marketplace_target_status(mapping)
+        reason = order._marketplace_block_reason(target)
         if reason:
-            self._marketplace_log_blocked(target, reason)
-            self._marketplace_set_result(
-                "error" if self.is_marketplace_order else "not_synced", reason
+            order._marketplace_log_blocked(target, reason)
+            order._marketplace_set_result(
+                "error" if order.is_marketplace_order else "not_synced", reason
             )
             return reason
-        current = self.marketplace_status or statuses.PENDING
+        current = order.marketplace_status or statuses.PENDING
         path = statuses.supplier_path(current, target)
         if path is None and statuses.supplier_path(target, current) is not None:
             # Cartona is already further along than this mapping can tell (e.g. the
             # basic mapping of a shipped order): nothing to send, nothing wrong.
-            self._marketplace_set_result("synced", False)
+            order._marketplace_set_result("synced", False)
             return f"Cartona already has {current}, beyond {target}"
         if path is None:
-            reason = self.env._(
+            reason = order.env._(
                 "Cartona's order cycle does not allow going from %(current)s to "
                 "%(target)s.",
                 current=current,
                 target=target,
             )
-            self._marketplace_log_blocked(target, reason)
-            self._marketplace_set_result("error", reason)
+            order._marketplace_log_blocked(target, reason)
+            order._marketplace_set_result("error", reason)
             return reason
         if not path:
-            self._marketplace_set_result("synced", False)
+            order._marketplace_set_result("synced", False)
             return f"Cartona already has {target}"
         step = path[0]
         try:
-            self.env["marketplace.api"].update_single_order_status(self, step)
+            order.env["marketplace.api"].update_single_order_status(order, step)
         except UserError as exc:
-            self._marketplace_log_blocked(step, str(exc))
-            self._marketplace_set_result("error", str(exc))
+            order._marketplace_log_blocked(step, str(exc))
+            order._marketplace_set_result("error", str(exc))
             return str(exc)
         except (errors.TransientError, errors.ProtocolError) as exc:
             # A malformed answer may hide an applied change: retrying is safe, since
             # re-sending the status Cartona already has is a no-op.
-            return self._marketplace_retry_later(exc)
+            return order._marketplace_retry_later(exc)
         except errors.CartonaError as exc:
-            self._marketplace_set_result("error", str(exc))
+            order._marketplace_set_result("error", str(exc))
             return str(exc)
-        self._marketplace_accepted(step)
+        order._marketplace_accepted(step)
         if len(path) > 1:
-            self._enqueue_status_sync(mapping)
+            order._enqueue_status_sync(mapping)
             return f"sent {step}; {' -> '.join(path[1:])} queued"
-        self._marketplace_set_result("synced", False)
+        order._marketplace_set_result("synced", False)
         return f"synced {current} -> {step}"
 
     def _marketplace_retry_later(self, error):

@@ -2,7 +2,9 @@
 from odoo import Command
 from odoo.tests import tagged
 
+from odoo.addons.base.tests.common import new_test_user
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import SANDBOX_TOKEN, CartonaCase
 
@@ -52,6 +54,29 @@ class TestSyncJob(CartonaCase):
         self.assertEqual(order.marketplace_status, "assigned_to_salesman")
         self.assertEqual(order.marketplace_sync_status, "synced")
         self.assertEqual(len(self._logs(order)), 2)
+
+    def test_warehouse_user_without_cartona_access_ships(self):
+        """The job runs as whoever changed the order: a warehouse user with no Cartona
+        group (who may not read Cartona accounts) ships, and Cartona learns it; the
+        note and the log still name that user."""
+        order = self._confirmed(cartona_status="approved")
+        storekeeper = new_test_user(
+            self.env, login="storekeeper", groups="stock.group_stock_user"
+        )
+        self.assertFalse(
+            storekeeper.has_group("cartona_marketplace.group_marketplace_user")
+        )
+        with trap_jobs() as trap:
+            self._ship(order.with_user(storekeeper))
+            trap.assert_jobs_count(1, only=order._sync_status_to_marketplace)
+            self.assertEqual(trap.enqueued_jobs[0].user_id, storekeeper.id)
+            trap.perform_enqueued_jobs()
+        self.assertEqual(self._history(order), ["assigned_to_salesman"])
+        self.assertEqual(order.marketplace_status, "assigned_to_salesman")
+        self.assertEqual(order.marketplace_sync_status, "synced")
+        self.assertEqual(self._logs(order).user_id, storekeeper)
+        note = order.message_ids.filtered(lambda m: "Shipped" in (m.body or ""))
+        self.assertEqual(note.author_id, storekeeper.partner_id)
 
     def test_stale_and_duplicate_jobs_send_nothing(self):
         order = self._confirmed()

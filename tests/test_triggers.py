@@ -99,6 +99,19 @@ class TestTriggers(CartonaCase):
         order._trigger_status_sync()
         self.assertEqual(len(self._queued(order)), 1)
 
+    def test_change_while_the_config_is_paused_is_not_dropped(self):
+        """A token Cartona rejected does not swallow the change: the job records it
+        as an error on the order, to retry once a manager fixed the token."""
+        self.config.connection_status = "auth_failed"
+        order = self._make_order()
+        with trap_jobs() as trap:
+            order.action_confirm()
+            self.assertOneSyncJob(trap, order)
+            trap.perform_enqueued_jobs()
+        self.assertEqual(order.marketplace_sync_status, "error")
+        self.assertIn("token", order.marketplace_error_message)
+        self.assertFalse(self.sandbox.state.requests)
+
     def _queued(self, order):
         return self.env["queue.job"].search(
             [
