@@ -257,10 +257,12 @@ log "$(cat "$DEMO_DIR/seed.out")"
 # ------------------------------------------------------------------ 5. Odoo server
 # queue_job as a server-wide module (--load) starts its job runner in a thread of the
 # threaded server (--workers=0); it reads its channels from [queue_job] in odoo.conf.
+# -d and no database filter: Odoo serves that one database without listing
+# PostgreSQL's (a filter makes every runjob request open a connection to list them).
 log "starting Odoo on $ODOO_URL (log: $DEMO_DIR/odoo.log)"
 start_background "$DEMO_DIR/odoo.log" "$VENV/bin/python" "$(odoo_src)/odoo-bin" \
     -c "$CARTONA_RUNTIME/odoo.conf" --addons-path="$ADDONS_PATH" \
-    -d "$DEMO_DB" --db-filter="^${DEMO_DB}\$" \
+    -d "$DEMO_DB" \
     --http-interface="$ODOO_INTERFACE" --http-port="$ODOO_PORT" \
     --load=base,web,queue_job --workers=0
 ODOO_PID="$STARTED_PID"

@@ -294,7 +294,10 @@ class OdooServer:
         offset = self.logfile.stat().st_size if self.logfile.exists() else 0
         self._start_offset = offset
         command = self._base_command() + [
-            f"--db-filter=^{self.db}$",
+            # One database, named by -d and no --db-filter: Odoo then knows it
+            # without listing PostgreSQL's databases. With a filter, every runjob
+            # request (it carries no session) opens a new connection to the
+            # "postgres" database to list them (odoo.service.db.list_dbs).
             "--http-interface=127.0.0.1",
             f"--http-port={self.http_port}",
             f"--gevent-port={self.gevent_port}",
