@@ -1,6 +1,7 @@
 """HTTP client for Cartona's supplier-integrations API (``cartona-api.md`` section 3).
 
-One :class:`CartonaClient` holds one ``requests.Session`` (keep-alive) and one token.
+One :class:`CartonaClient` holds one token and a ``requests.Session`` (keep-alive), its
+own or one lent by the caller to reuse connections across clients.
 Every HTTP attempt produces an :class:`Exchange`, handed to ``on_exchange`` and kept as
 ``client.last_exchange``, whatever its outcome. Every failure is raised as one of the
 classes of :mod:`.errors`, classified in :meth:`CartonaClient._request` and nowhere
@@ -79,15 +80,17 @@ class CartonaClient:
         self.timeout = timeout
         self.on_exchange = on_exchange
         self.last_exchange = None
-        self._session = session if session is not None else requests.Session()
-        self._session.headers.update(
-            {
-                AUTH_HEADER: token,
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": user_agent,
-            }
-        )
+        # A session lent by the caller (a pool of kept-alive connections, possibly
+        # shared by several accounts) stays open and never holds the token: the
+        # headers go with each request.
+        self._owns_session = session is None
+        self._session = requests.Session() if session is None else session
+        self._headers = {
+            AUTH_HEADER: token,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": user_agent,
+        }
 
     def __repr__(self):
         return f"CartonaClient(base_url={self.base_url!r}, timeout={self.timeout!r})"
@@ -99,8 +102,9 @@ class CartonaClient:
         self.close()
 
     def close(self):
-        """Close the HTTP session and its pooled connections."""
-        self._session.close()
+        """Close the HTTP session and its connections, unless it was lent."""
+        if self._owns_session:
+            self._session.close()
 
     # Remote verbs
 
@@ -188,6 +192,7 @@ class CartonaClient:
                 method,
                 url,
                 params=params,
+                headers=self._headers,
                 data=data.encode("utf-8") if data is not None else None,
                 timeout=self.timeout,
                 allow_redirects=False,

@@ -6,6 +6,9 @@ One method per remote verb, no business rules: those live in ``cartona.statuses`
 """
 
 import logging
+import threading
+
+import requests
 
 from odoo import api, models
 from odoo.exceptions import UserError
@@ -22,6 +25,22 @@ ERROR_OUTCOMES = {
     errors.RejectedError: "rejected",
     errors.ProtocolError: "protocol_error",
 }
+
+
+#: This thread's kept-alive HTTP sessions, by Cartona base URL: each job reuses the
+#: connection (and TLS session) that the worker's previous job opened. Prefork
+#: workers are single-threaded; a threaded server has one pool per thread. The
+#: sessions hold no token (the client sends it with each request).
+_http = threading.local()
+
+
+def http_session(base_url):
+    """The kept-alive ``requests.Session`` of this thread for ``base_url``."""
+    pool = _http.__dict__.setdefault("sessions", {})
+    session = pool.get(base_url)
+    if session is None:
+        session = pool[base_url] = requests.Session()
+    return session
 
 
 def outcome_of(error):
@@ -45,6 +64,7 @@ class MarketplaceApi(models.AbstractModel):
             config.api_base_url,
             config._get_token(),
             timeout=config.timeout,
+            session=http_session(config.api_base_url),
             on_exchange=on_exchange,
         )
 

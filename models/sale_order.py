@@ -486,11 +486,11 @@ class SaleOrder(models.Model):
         except errors.CartonaError as exc:
             order._marketplace_set_result("error", str(exc))
             return str(exc)
-        order._marketplace_accepted(step)
         if len(path) > 1:
+            order._marketplace_accepted(step, "syncing")
             order._enqueue_status_sync(mapping)
             return f"sent {step}; {' -> '.join(path[1:])} queued"
-        order._marketplace_set_result("synced", False)
+        order._marketplace_accepted(step)
         return f"synced {current} -> {step}"
 
     def _marketplace_retry_later(self, error):
@@ -549,12 +549,13 @@ class SaleOrder(models.Model):
             ) from exc
         return bool(self.env.cr.fetchone())
 
-    def _marketplace_accepted(self, status):
-        self.write(
-            {
-                "marketplace_status": status,
-                "marketplace_sync_date": fields.Datetime.now(),
-            }
+    def _marketplace_accepted(self, status, sync_status="synced"):
+        """Record that Cartona took ``status`` and say so in the chatter."""
+        self._marketplace_set_result(
+            sync_status,
+            False,
+            marketplace_status=status,
+            marketplace_sync_date=fields.Datetime.now(),
         )
         label = dict(
             self._fields["marketplace_status"]._description_selection(self.env)
@@ -570,15 +571,21 @@ class SaleOrder(models.Model):
             email_from=False,
         )
 
-    def _marketplace_set_result(self, sync_status, message, keep_on_rollback=False):
-        vals = {
-            "marketplace_sync_status": sync_status,
-            "marketplace_error_message": message,
-        }
+    def _marketplace_set_result(
+        self, sync_status, message, keep_on_rollback=False, **values
+    ):
+        """Write the sync outcome (and ``values``, other Cartona fields) in one write;
+        open or close the error activity."""
+        vals = dict(values)
+        vals.update(
+            marketplace_sync_status=sync_status, marketplace_error_message=message
+        )
         # An error activity exists only after an error, whose message stays until a
         # success: an order that had none needs no activity lookup.
         had_error = bool(self.marketplace_error_message)
-        self.write(vals)
+        # tracking_disable: none of these fields is tracked; the order's tracked
+        # fields need not be read and compared again for each outcome.
+        self.with_context(tracking_disable=True).write(vals)
         if sync_status == "error":
             self._marketplace_alert(message)
         elif sync_status == "synced" and had_error:

@@ -190,6 +190,7 @@ def make_world(env, products=5):
     records would be bound to this environment's cursor.
     """
     from odoo import Command
+
     company = env.company
     if "stock_move_sms_validation" in company._fields:
         company.stock_move_sms_validation = False

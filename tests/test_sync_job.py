@@ -6,6 +6,7 @@ from odoo.addons.base.tests.common import new_test_user
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from ..models.marketplace_api import http_session
 from .common import SANDBOX_TOKEN, CartonaCase
 
 
@@ -77,6 +78,17 @@ class TestSyncJob(CartonaCase):
         self.assertEqual(self._logs(order).user_id, storekeeper)
         note = order.message_ids.filtered(lambda m: "Shipped" in (m.body or ""))
         self.assertEqual(note.author_id, storekeeper.partner_id)
+
+    def test_jobs_reuse_the_connection_to_cartona(self):
+        first, second = self._confirmed(), self._confirmed()
+        self._run_job(first)
+        self._run_job(second)
+        sent = self._status_requests()
+        self.assertEqual(len(sent), 2)
+        self.assertEqual(len({r["connection"] for r in sent}), 1)
+        self.assertNotIn(
+            SANDBOX_TOKEN, str(vars(http_session(self.config.api_base_url)))
+        )
 
     def test_stale_and_duplicate_jobs_send_nothing(self):
         order = self._confirmed()

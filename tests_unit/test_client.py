@@ -457,11 +457,34 @@ def test_token_is_required():
         CartonaClient("https://cartona.test/", "")
 
 
-def test_context_manager_closes_the_session():
-    session = StubSession([])
-    with CartonaClient("https://cartona.test/", "t", session=session):
-        pass
-    assert session.closed
+def test_context_manager_closes_its_own_session():
+    with CartonaClient("https://cartona.test/", "t") as client:
+        own = client._session
+        own.close = lambda: setattr(own, "was_closed", True)
+    assert own.was_closed
+
+
+def test_lent_session_stays_open_and_never_holds_the_token():
+    session = StubSession([(200, "[]"), (200, "[]")])
+    with CartonaClient("https://cartona.test/", "token-a", session=session) as a:
+        a.pull_orders()
+    with CartonaClient("https://cartona.test/", "token-b", session=session) as b:
+        b.pull_orders()
+    assert not session.closed
+    assert session.headers == {}
+    sent = [kwargs["headers"]["AuthorizationToken"] for _m, _u, kwargs in session.calls]
+    assert sent == ["token-a", "token-b"]
+
+
+def test_lent_session_reuses_the_connection(sandbox):
+    session = requests.Session()
+    for _attempt in range(3):
+        with CartonaClient(sandbox.base_url, DEFAULT_TOKEN, session=session) as client:
+            client.pull_orders()
+    sent = sandbox.state.requests[-3:]
+    assert [r["endpoint"] for r in sent] == ["order/pull-orders"] * 3
+    assert len({r["connection"] for r in sent}) == 1, "one kept-alive connection"
+    session.close()
 
 
 # Exchanges

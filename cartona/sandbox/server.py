@@ -169,6 +169,9 @@ class _Handler(BaseHTTPRequestHandler):
             "status": None if response is None else response.status,
             "fault": None if fault is None else fault.kind,
             "time": time.time(),
+            # The client's port: requests sharing it came over one kept-alive
+            # connection.
+            "connection": self.client_address[1],
         }
 
     # Control API
