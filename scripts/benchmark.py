@@ -17,8 +17,9 @@ a. Hook overhead: confirming N marketplace orders (one confirmation, one flush p
    the passes (blocks of 100 orders, arms alternating block by block); the hook's
    own time is also measured directly (``_trigger_status_sync`` timed in-process).
    Queries are counted with the cursor's ``sql_log_count``.
-b. Throughput: status changes of confirmed orders pushed through the real job runner
-   (prefork server, ``--workers=2``, channel ``root.cartona:2``) to the sandbox,
+b. Throughput: status changes of confirmed orders, queued by a salesperson (the jobs
+   run as that user), pushed through the real job runner (prefork server,
+   ``--workers=2``, channel ``root.cartona:2``; again with 4) to the sandbox,
    which adds 20 ms to every status request. Wall time is the span between the
    first job's creation and the last job's ``date_done`` (database clock). SQL
    queries per job are Odoo's own per-request counter, printed by the server on the
