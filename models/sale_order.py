@@ -8,7 +8,7 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.job import identity_exact
+from odoo.addons.queue_job.job import ENQUEUED, PENDING, WAIT_DEPENDENCIES
 
 from ..cartona import errors, payloads, statuses
 from .marketplace_sync_log import after_job_rollback
@@ -94,6 +94,12 @@ class SaleOrder(models.Model):
         default="not_synced",
         copy=False,
         index=True,
+    )
+    marketplace_sync_job_uuid = fields.Char(
+        string="Last Sync Job",
+        copy=False,
+        readonly=True,
+        help="UUID of the last status job queued for this order (Job Queue).",
     )
     marketplace_sync_date = fields.Datetime(copy=False)
     marketplace_error_message = fields.Text(string="Marketplace Sync Error", copy=False)
@@ -294,20 +300,53 @@ class SaleOrder(models.Model):
         return statuses.outbound_allowed(self.delivered_by, target)[0]
 
     def _enqueue_status_sync(self, mapping):
+        """Queue one status job per order, unless one is already waiting to run.
+
+        A job can only be waiting for an order that shows "syncing" (set here, in the
+        job's transaction, and kept until a job ends): only those orders have their
+        last job looked up. A duplicate would be harmless anyway (the job is
+        level-triggered and locks the order), only wasteful.
+        """
         # tracking_disable: creating the job row needs none of the chatter's work
         # (followers, creation message), nor does the sync state's write. The job
         # keeps only queue_job's context keys (tz, lang, companies), so it runs
         # with tracking as usual.
         quiet = self.with_context(tracking_disable=True)
+        waiting = quiet._marketplace_waiting_jobs(mapping)
         for order in quiet:
-            order.with_delay(
-                identity_key=identity_exact,
+            if order.marketplace_sync_job_uuid in waiting:
+                continue
+            job = order.with_delay(
                 description=self.env._(
                     "Cartona: sync status of %(order)s", order=order.name
                 ),
             )._sync_status_to_marketplace(mapping)
+            order.marketplace_sync_job_uuid = job.uuid
         if self:
             quiet.write({"marketplace_sync_status": "syncing"})
+
+    def _marketplace_waiting_jobs(self, mapping):
+        """UUIDs of the orders' last jobs that wait to run ``mapping``."""
+        uuids = [
+            order.marketplace_sync_job_uuid
+            for order in self
+            if order.marketplace_sync_status == "syncing"
+            and order.marketplace_sync_job_uuid
+        ]
+        if not uuids:
+            return set()
+        # sudo: jobs are readable by queue managers only; these are the orders' own.
+        jobs = (
+            self.env["queue.job"]
+            .sudo()
+            .search(
+                [
+                    ("uuid", "in", uuids),
+                    ("state", "in", [WAIT_DEPENDENCIES, PENDING, ENQUEUED]),
+                ]
+            )
+        )
+        return {job.uuid for job in jobs if list(job.args) == [mapping]}
 
     # ------------------------------------------------------------------
     # Rules and mapping

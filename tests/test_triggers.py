@@ -1,7 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.tests import tagged
 
-from odoo.addons.queue_job.job import identity_exact
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import CartonaCase
@@ -13,11 +12,8 @@ class TestTriggers(CartonaCase):
 
     def assertOneSyncJob(self, trap, order):
         trap.assert_jobs_count(1, only=order._sync_status_to_marketplace)
-        trap.assert_enqueued_job(
-            order._sync_status_to_marketplace,
-            args=("combined",),
-            properties={"identity_key": identity_exact},
-        )
+        trap.assert_enqueued_job(order._sync_status_to_marketplace, args=("combined",))
+        self.assertEqual(order.marketplace_sync_job_uuid, trap.enqueued_jobs[-1].uuid)
 
     def test_confirm_enqueues_one_job(self):
         order = self._make_order()
@@ -99,6 +95,26 @@ class TestTriggers(CartonaCase):
         order._trigger_status_sync()
         self.assertEqual(len(self._queued(order)), 1)
 
+    def test_a_job_that_no_longer_waits_does_not_stop_the_next(self):
+        order = self._make_order()
+        order.action_confirm()
+        first = self._queued(order)
+        first.state = "failed"  # say, a bug; or done, or cancelled by a manager
+        self.assertEqual(order.marketplace_sync_status, "syncing")
+        order._enqueue_status_sync("combined")
+        second = self._queued(order) - first
+        self.assertEqual(len(second), 1)
+        self.assertEqual(second.state, "pending")
+        self.assertEqual(order.marketplace_sync_job_uuid, second.uuid)
+
+    def test_a_waiting_job_of_another_mapping_does_not_count(self):
+        order = self._make_order()
+        order.action_confirm()
+        order._enqueue_status_sync("basic")
+        order._enqueue_status_sync("basic")
+        self.assertEqual(len(self._queued(order, "basic")), 1)
+        self.assertEqual(len(self._queued(order)), 1)
+
     def test_change_while_the_config_is_paused_is_not_dropped(self):
         """A token Cartona rejected does not swallow the change: the job records it
         as an error on the order, to retry once a manager fixed the token."""
@@ -112,13 +128,13 @@ class TestTriggers(CartonaCase):
         self.assertIn("token", order.marketplace_error_message)
         self.assertFalse(self.sandbox.state.requests)
 
-    def _queued(self, order):
+    def _queued(self, order, mapping="combined"):
         return self.env["queue.job"].search(
             [
                 (
                     "func_string",
                     "=",
-                    f"sale.order({order.id},)._sync_status_to_marketplace('combined')",
+                    f"sale.order({order.id},)._sync_status_to_marketplace('{mapping}')",
                 )
             ]
         )
