@@ -45,6 +45,28 @@ CANCELLATION_REASON_SELECTION = [
 ERROR_ACTIVITY = "cartona_marketplace.mail_activity_type_cartona_sync_error"
 
 
+#: What the status job reads of its order, fetched alone after the lock: not the
+#: order's hundred other columns (notes, amounts, addresses...).
+JOB_FIELDS = [
+    "name",
+    "state",
+    "company_id",
+    "user_id",
+    "is_marketplace_order",
+    "cartona_id",
+    "delivered_by",
+    "marketplace_config_id",
+    "marketplace_status",
+    "marketplace_shipped",
+    "marketplace_payment_method",
+    "marketplace_retailer_otp",
+    "marketplace_cancellation_reason",
+    "marketplace_sync_status",
+    "marketplace_error_message",
+    "marketplace_sync_job_uuid",
+]
+
+
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
@@ -483,6 +505,7 @@ class SaleOrder(models.Model):
         if not order._marketplace_lock():
             return "order deleted"
         order.invalidate_recordset()
+        order.fetch(JOB_FIELDS)
         target = order._marketplace_target_status(mapping)
         reason = order._marketplace_block_reason(target)
         if reason:
