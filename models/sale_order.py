@@ -312,14 +312,13 @@ class SaleOrder(models.Model):
         the confirmation reads no configuration.
         """
         self.ensure_one()
-        if not (
-            self.is_marketplace_order and self.cartona_id and self.marketplace_config_id
-        ):
-            return False
+        if not (self.is_marketplace_order and self.cartona_id):
+            return False  # ordinary orders: no rule, no message to build
         target = self._marketplace_target_status(mapping)
-        if not target or target == self.marketplace_status:
-            return False
-        return statuses.outbound_allowed(self.delivered_by, target)[0]
+        return (
+            target != self.marketplace_status
+            and self._marketplace_block_reason(target, check_account=False) is None
+        )
 
     def _enqueue_status_sync(self, mapping):
         """Queue one status job per order, unless one is already waiting to run.
@@ -417,8 +416,12 @@ class SaleOrder(models.Model):
             return self._map_odoo_status_to_marketplace()
         return self._map_combined_status_to_marketplace()
 
-    def _marketplace_block_reason(self, target):
-        """Why ``target`` may not be pushed for this order, or ``None``."""
+    def _marketplace_block_reason(self, target, check_account=True):
+        """Why ``target`` may not be pushed for this order, or ``None``.
+
+        ``check_account=False`` leaves out the state of the Cartona account (archived,
+        token rejected): the order's own rules only.
+        """
         self.ensure_one()
         _ = self.env._
         if not self.is_marketplace_order:
@@ -428,11 +431,11 @@ class SaleOrder(models.Model):
         config = self.marketplace_config_id
         if not config:
             return _("%(order)s has no Cartona configuration.", order=self.name)
-        if not config.active:
+        if check_account and not config.active:
             return _(
                 "The Cartona configuration %(config)s is archived.", config=config.name
             )
-        if config.connection_status == "auth_failed":
+        if check_account and config.connection_status == "auth_failed":
             return _(
                 "Cartona rejected the token of %(config)s: a manager must fix it and "
                 "test the connection.",
