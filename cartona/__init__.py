@@ -4,5 +4,4 @@
   rules, payment methods and the OTP rule, and the Odoo -> Cartona mapping tables.
 - :mod:`.errors`: the error hierarchy every caller of the HTTP client relies on.
 - :mod:`.client`: the Cartona supplier-integrations HTTP client.
-- :mod:`.sandbox`: a local Cartona sandbox server speaking the same API.
 """

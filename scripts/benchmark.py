@@ -66,7 +66,7 @@ import cartona_e2e as e2e  # noqa: E402
 import psutil  # noqa: E402
 
 from cartona import statuses as st  # noqa: E402
-from cartona.sandbox import SandboxServer  # noqa: E402
+from sandbox import SandboxServer  # noqa: E402
 
 TOKEN = "bench-token-Qw3rTy"
 STATUS_PATH = "order/update-order-status"

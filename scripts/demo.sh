@@ -191,7 +191,7 @@ ADDONS_PATH="$(odoo_src)/addons,$(odoo_src)/odoo/addons,$DEMO_DIR/addons"
 # ------------------------------------------------------------------ 2. Cartona sandbox
 PRODUCT_IDS="$("$VENV/bin/python" scripts/demo_seed.py --list-product-ids)"
 log "starting the Cartona sandbox on port $SANDBOX_PORT (log: $DEMO_DIR/sandbox.log)"
-start_background "$DEMO_DIR/sandbox.log" "$VENV/bin/python" -m cartona.sandbox \
+start_background "$DEMO_DIR/sandbox.log" "$VENV/bin/python" -m sandbox \
     --host 127.0.0.1 --port "$SANDBOX_PORT" --token "$SANDBOX_TOKEN" \
     --seed-demo --product-ids "$PRODUCT_IDS" --verbose
 SANDBOX_PID="$STARTED_PID"

@@ -42,7 +42,7 @@ CONFIG_NAME = "Cartona Sandbox"
 CONFIG_TIMEOUT = 10
 
 #: (default_code, name, sale price in EGP per pack, quantity on hand).
-#: Same order as the sandbox's demo catalog (cartona/sandbox/demo.py): the sandbox gives
+#: Same order as the sandbox's demo catalog (sandbox/demo.py): the sandbox gives
 #: its n-th catalog product the n-th id of ``--product-ids``.
 CATALOG = (
     ("DEMO-OIL-1L", "Sunflower Oil 1 L (box of 12)", 1140.0, 200),

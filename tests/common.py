@@ -7,7 +7,7 @@ from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..cartona import statuses
-from ..cartona.sandbox import SandboxServer
+from ..sandbox import SandboxServer
 
 SANDBOX_TOKEN = "sandbox-token-for-odoo-tests"
 PAYMENT_AMOUNTS = {

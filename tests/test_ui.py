@@ -3,7 +3,7 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
 
-from ..cartona.sandbox import SandboxServer
+from ..sandbox import SandboxServer
 
 TOKEN = "tour-token"
 

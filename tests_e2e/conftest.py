@@ -25,7 +25,7 @@ for path in (str(ROOT), str(HERE)):
 
 import cartona_e2e as e2e  # noqa: E402
 
-from cartona.sandbox import SandboxServer  # noqa: E402
+from sandbox import SandboxServer  # noqa: E402
 
 SANDBOX_TOKEN = "e2e-token-Zq8WmXr4Lk2Vb7Nc"
 _config_names = itertools.count(1)

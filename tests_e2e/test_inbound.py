@@ -12,7 +12,7 @@ import cartona_e2e as e2e
 import pytest
 
 from cartona import statuses as st
-from cartona.sandbox import SandboxServer
+from sandbox import SandboxServer
 
 PROCESSOR = "marketplace.order.processor"
 FEED_SIZE = 500

@@ -10,7 +10,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from cartona.client import CartonaClient  # noqa: E402
-from cartona.sandbox import DEFAULT_TOKEN, SandboxServer, demo_orders  # noqa: E402
+from sandbox import DEFAULT_TOKEN, SandboxServer, demo_orders  # noqa: E402
 
 #: Client timeout for tests: far above a local round trip, far below a hang fault.
 TIMEOUT = 0.3

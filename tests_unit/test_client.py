@@ -10,7 +10,7 @@ import requests
 
 from cartona import errors
 from cartona.client import CartonaClient, Exchange
-from cartona.sandbox import DEFAULT_TOKEN, SandboxServer, demo_orders
+from sandbox import DEFAULT_TOKEN, SandboxServer, demo_orders
 
 STANDARD = "Dm1Kq7Za"  # pending, standard payment, delivered by supplier
 INSTALLMENT = "Dm3Hb3Nw"  # pending, installment, OTP 482913

@@ -9,7 +9,7 @@ from hypothesis import strategies as hs
 
 from cartona import inbound
 from cartona import statuses as st
-from cartona.sandbox import demo_orders
+from sandbox import demo_orders
 
 
 def _order(**changes):

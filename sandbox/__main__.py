@@ -1,4 +1,4 @@
-"""Command line: ``python -m cartona.sandbox [--port 8071] [--seed-demo] ...``."""
+"""Command line: ``python -m sandbox [--port 8071] [--seed-demo] ...``."""
 
 import argparse
 import json
@@ -12,7 +12,7 @@ from .server import DEFAULT_TOKEN, SandboxServer
 
 def _parser():
     parser = argparse.ArgumentParser(
-        prog="python -m cartona.sandbox",
+        prog="python -m sandbox",
         description="Serve a local Cartona supplier-integrations sandbox.",
     )
     parser.add_argument("--host", default="127.0.0.1")

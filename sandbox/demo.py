@@ -6,12 +6,12 @@ can point them at real Odoo product variants (``str(variant.id)``).
 
 import datetime
 
-from ..statuses import DELIVERED_BY_SUPPLIER, PENDING
+from .rules import DELIVERED_BY_SUPPLIER
 
 #: A fresh supplier-delivered order of the pull feed (cartona-api.md section 3.1).
 ORDER_DEFAULTS = {
     "supplier_code": "1",
-    "status": PENDING,
+    "status": "pending",
     "delivered_by": DELIVERED_BY_SUPPLIER,
     "edited_by_admin": False,
     "delivery_day": None,

@@ -17,28 +17,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ..statuses import (
-    APPROVED,
-    ASSIGNED_TO_SALESMAN,
-    CANCELLATION_REASONS,
-    CANCELLED_BY_RETAILER,
-    EDITING,
-    PENDING,
-    SUPPLIER_STATUSES,
-    SYNCED,
-    TRANSITIONS,
-    can_transition,
-    otp_required,
-    payment_method_from_amounts,
-)
+from . import rules
 from .demo import ORDER_DEFAULTS, demo_products
 from .faults import FaultBook
 
 DEFAULT_OTP = "123456"
-#: Statuses in which the supplier may edit lines (section 3.4).
-DETAILS_EDIT_STATUSES = frozenset({PENDING, APPROVED, ASSIGNED_TO_SALESMAN})
-#: Statuses in which the retailer may still edit the order (section 4).
-RETAILER_EDIT_STATUSES = frozenset({PENDING, EDITING})
 DATE_FIELDS = ("estimated_delivery_day", "delivery_day")
 STORED_FIELDS = ("cancellation_reason", *DATE_FIELDS)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -140,7 +123,7 @@ class SandboxState:
                 "in_feed": meta.in_feed,
                 "acknowledged": not meta.in_feed,
                 "status_history": list(meta.history),
-                "payment_method": _payment_method(order),
+                "payment_method": rules.payment_method(order),
                 "retailer_otp": meta.otp,
             }
             return order
@@ -209,7 +192,7 @@ class SandboxState:
             raise SandboxRejection(400, "order_details must be a list of objects")
         with self.lock:
             order = self._get(hashed_id)
-            if order["status"] not in RETAILER_EDIT_STATUSES:
+            if order["status"] not in rules.RETAILER_MAY_EDIT:
                 raise SandboxRejection(
                     409,
                     f"the retailer cannot edit an order in status {order['status']!r}",
@@ -218,22 +201,22 @@ class SandboxState:
             self._assign_line_ids(lines)
             order["order_details"] = lines
             order["total_price"] = _total(lines)
-            order["status"] = PENDING
+            order["status"] = "pending"
             self._touch(hashed_id)
             return copy.deepcopy(order)
 
     def retailer_cancel(self, hashed_id, reason=""):
         """The retailer cancels, where the graph allows ``cancelled_by_retailer``."""
-        if reason and reason not in CANCELLATION_REASONS:
+        if reason and reason not in rules.CANCELLATION_REASONS:
             raise SandboxRejection(400, f"unknown cancellation_reason {reason!r}")
         with self.lock:
             order = self._get(hashed_id)
             current = order["status"]
-            if not can_transition(current, CANCELLED_BY_RETAILER):
+            if not rules.may_move(current, "cancelled_by_retailer"):
                 raise SandboxRejection(
                     409, f"the retailer cannot cancel an order in status {current!r}"
                 )
-            order["status"] = CANCELLED_BY_RETAILER
+            order["status"] = "cancelled_by_retailer"
             order["cancellation_reason"] = reason or ""
             self._touch(hashed_id)
             return copy.deepcopy(order)
@@ -260,14 +243,14 @@ class SandboxState:
         hashed_id, status = item["hashed_id"], item["status"]
         with self.lock:
             order = self._get(hashed_id)
-            if status == SYNCED:
+            if status == rules.SYNCED:
                 self._meta[hashed_id].acked = next(self._clock)
-                return {"hashed_id": hashed_id, "status": SYNCED}
-            if status not in SUPPLIER_STATUSES:
+                return {"hashed_id": hashed_id, "status": rules.SYNCED}
+            if status not in rules.SUPPLIER_MAY_POST:
                 raise SandboxRejection(
                     422,
                     f"status {status!r} cannot be set by the supplier",
-                    {"allowed": list(SUPPLIER_STATUSES)},
+                    {"allowed": sorted(rules.SUPPLIER_MAY_POST)},
                 )
             _check_optional_fields(item)
             if status != order["status"]:
@@ -403,21 +386,21 @@ class SandboxState:
     @staticmethod
     def _check_transition(order, status):
         current = order["status"]
-        if not can_transition(current, status):
+        if not rules.may_move(current, status):
             raise SandboxRejection(
                 422,
                 f"cannot change order status from {current!r} to {status!r}",
                 {
                     "current_status": current,
                     "requested_status": status,
-                    "allowed_next": sorted(TRANSITIONS.get(current, ())),
+                    "allowed_next": sorted(rules.allowed_next(current)),
                 },
             )
 
     def _check_otp(self, order, status, otp):
-        method = _payment_method(order)
-        if not otp_required(status, method):
+        if not rules.needs_otp(order, status):
             return
+        method = rules.payment_method(order)
         if otp in (None, ""):
             raise SandboxRejection(
                 400, f"retailer_otp is required to deliver an order paid by {method}"
@@ -431,11 +414,11 @@ class SandboxState:
         """The lines of the order once ``item`` applies; raises before any change."""
         hashed_id = item["hashed_id"]
         order = self._get(hashed_id)
-        if order["status"] not in DETAILS_EDIT_STATUSES:
+        if order["status"] not in rules.DETAILS_EDITABLE:
             raise SandboxRejection(
                 422,
                 f"order details cannot be edited in status {order['status']!r}",
-                {"hashed_id": hashed_id, "allowed": sorted(DETAILS_EDIT_STATUSES)},
+                {"hashed_id": hashed_id, "allowed": sorted(rules.DETAILS_EDITABLE)},
             )
         lines = copy.deepcopy(order["order_details"])
         for change in item["order_details"]:
@@ -539,11 +522,11 @@ def _check_items(items, key, kind):
 def _check_optional_fields(item):
     """400 for a cancellation reason Cartona does not know or a date not YYYY-MM-DD."""
     reason = item.get("cancellation_reason")
-    if reason is not None and reason not in CANCELLATION_REASONS:
+    if reason is not None and reason not in rules.CANCELLATION_REASONS:
         raise SandboxRejection(
             400,
             f"unknown cancellation_reason {reason!r}",
-            {"allowed": list(CANCELLATION_REASONS)},
+            {"allowed": sorted(rules.CANCELLATION_REASONS)},
         )
     for key in DATE_FIELDS:
         value = item.get(key)
@@ -571,14 +554,6 @@ def _amount(order, key):
     value = order.get(key)
     return (
         value if isinstance(value, int | float) and not isinstance(value, bool) else 0
-    )
-
-
-def _payment_method(order):
-    return payment_method_from_amounts(
-        installment_cost=_amount(order, "installment_cost"),
-        wallet_top_up=_amount(order, "wallet_top_up"),
-        cartona_credit=_amount(order, "cartona_credit"),
     )
 
 

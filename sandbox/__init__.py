@@ -1,6 +1,6 @@
 """A local Cartona sandbox speaking the supplier-integrations API (stdlib only).
 
-Start it with ``python -m cartona.sandbox --seed-demo`` from the repository root, or
+Start it with ``python -m sandbox --seed-demo`` from the repository root, or
 from Python::
 
     with SandboxServer(orders=demo_orders()) as sandbox:
