@@ -90,6 +90,34 @@ class ProtocolError(CartonaError):
     """A success status whose body is not what the endpoint returns."""
 
 
+#: How each failure is recorded (a sync log's outcome), most specific class first.
+OUTCOME_OF_ERROR = (
+    (TransientError, "transient_error"),
+    (AuthenticationError, "auth_error"),
+    (RejectedError, "rejected"),
+    (ProtocolError, "protocol_error"),
+)
+#: Outcomes of a failure: a Cartona error above, or an import that failed ("error").
+ERROR_OUTCOMES = (
+    "transient_error",
+    "auth_error",
+    "rejected",
+    "protocol_error",
+    "error",
+)
+
+
+def outcome_of(error):
+    """The log outcome of ``error``: ``success`` for ``None``, ``error`` for an
+    error of no known class."""
+    if error is None:
+        return "success"
+    for error_class, outcome in OUTCOME_OF_ERROR:
+        if isinstance(error, error_class):
+            return outcome
+    return "error"
+
+
 def parse_retry_after(value, now=None):
     """Seconds to wait according to a ``Retry-After`` header, or ``None``.
 

@@ -267,6 +267,15 @@ def status_steps(status, delivered_by):
     return (STEP_UNKNOWN,)
 
 
+def planned_status(stored, pulled):
+    """Cartona's status for planning: the stored one, unless the last version
+    pulled is a cancellation, which nothing follows (an undocumented name such as
+    ``cancelled`` counts as the retailer's side, not the supplier's)."""
+    if pulled in CANCELLATION_STATUSES and stored not in statuses.TERMINAL_STATUSES:
+        return stored_status(pulled) or statuses.CANCELLED_BY_RETAILER
+    return stored
+
+
 def stored_status(status):
     """The status as kept on the order (a known one), or ``None`` for others."""
     return status if status in statuses.STATUSES else None

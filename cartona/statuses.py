@@ -133,6 +133,22 @@ def supplier_path(current, target):
     return None
 
 
+def reachable(current, target):
+    """Whether Cartona's graph leads from ``current`` to ``target`` (any side's
+    steps, ``current == target`` included)."""
+    if current == target:
+        return True
+    seen, queue = {current}, deque([current])
+    while queue:
+        for nxt in TRANSITIONS.get(queue.popleft(), ()):
+            if nxt == target:
+                return True
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return False
+
+
 def normalize_delivered_by(value):
     """Return ``(delivered_by, warning)``; unknown or missing values mean supplier."""
     if value in DELIVERED_BY_VALUES:

@@ -2,6 +2,7 @@ from . import marketplace_config
 from . import marketplace_dashboard
 from . import marketplace_sync_log
 from . import marketplace_api
+from . import marketplace_order_sync
 from . import marketplace_order_processor
 from . import res_partner
 from . import sale_order

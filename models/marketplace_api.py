@@ -19,14 +19,6 @@ from ..cartona.client import CartonaClient
 
 _logger = logging.getLogger(__name__)
 
-ERROR_OUTCOMES = {
-    errors.TransientError: "transient_error",
-    errors.AuthenticationError: "auth_error",
-    errors.RejectedError: "rejected",
-    errors.ProtocolError: "protocol_error",
-}
-
-
 #: This thread's kept-alive HTTP sessions, by Cartona base URL: each job reuses the
 #: connection (and TLS session) that the worker's previous job opened. Prefork
 #: workers are single-threaded; a threaded server has one pool per thread. The
@@ -41,16 +33,6 @@ def http_session(base_url):
     if session is None:
         session = pool[base_url] = requests.Session()
     return session
-
-
-def outcome_of(error):
-    """Log outcome of a core error (``success`` for ``None``)."""
-    if error is None:
-        return "success"
-    for error_class, outcome in ERROR_OUTCOMES.items():
-        if isinstance(error, error_class):
-            return outcome
-    return "error"
 
 
 class MarketplaceApi(models.AbstractModel):
@@ -136,6 +118,24 @@ class MarketplaceApi(models.AbstractModel):
         )
 
     @api.model
+    def update_order_details(self, order, items, config=None):
+        """Post line edits (``update-order-details`` array items) for one order.
+
+        Returns Cartona's answer (a list). Raises the core's ``CartonaError``
+        subclasses after logging the exchange; Cartona applies all items or none.
+        """
+        order.ensure_one()
+        config = self._resolve_config(order, config)
+        return self._exchange(
+            order,
+            config,
+            "details_push",
+            False,
+            items,
+            lambda client: client.update_order_details(items),
+        )
+
+    @api.model
     def acknowledge_orders(self, orders, config):
         """Post ``synced`` for ``orders`` (bulk, batch_size a request).
 
@@ -201,16 +201,14 @@ class MarketplaceApi(models.AbstractModel):
         else:
             message = False
         vals_list = [
-            dict(
-                Log._vals_from_exchange(exchange),
-                config_id=config.id,
-                company_id=config.company_id.id,
+            Log._vals(
+                config,
+                "order_pull",
+                "success" if exchange.error is None else errors.outcome_of(error),
+                exchange=exchange,
                 direction="inbound",
-                operation="order_pull",
-                outcome="success" if exchange.error is None else outcome_of(error),
                 message=message,
                 error_message=exchange.error or False,
-                job_uuid=self.env.context.get("job_uuid") or False,
             )
             for exchange in exchanges
         ]
@@ -257,31 +255,23 @@ class MarketplaceApi(models.AbstractModel):
         error,
         direction="outbound",
     ):
+        """One log row per order of the exchange (a bulk body: its own item)."""
         Log = self.env["marketplace.sync.log"]
         exchange = exchanges[-1] if exchanges else getattr(error, "exchange", None)
-        base = Log._vals_from_exchange(exchange) if exchange else {}
-        common = dict(
-            base,
-            config_id=config.id,
-            company_id=config.company_id.id,
-            direction=direction,
-            operation=operation,
-            status_sent=status,
-            outcome=outcome_of(error),
-            error_message=str(error) if error else False,
-            job_uuid=self.env.context.get("job_uuid") or False,
-        )
         by_id = {item["hashed_id"]: item for item in items}
         vals_list = []
         for order in orders:
-            vals = dict(
-                common,
-                order_id=order.id,
-                order_ref=order.name,
-                cartona_id=order.cartona_id,
+            vals = Log._vals(
+                config,
+                operation,
+                errors.outcome_of(error),
+                order=order,
+                exchange=exchange,
+                direction=direction,
+                status_sent=status,
+                error_message=str(error) if error else False,
             )
             if len(orders) > 1:
-                # One row per order: its own item of the bulk body.
                 vals["request_body"] = Log._json(
                     payloads.redacted(by_id.get(order.cartona_id))
                 )

@@ -10,13 +10,8 @@ from datetime import timedelta
 
 from odoo import fields, models
 
-ERROR_OUTCOMES = (
-    "rejected",
-    "auth_error",
-    "protocol_error",
-    "error",
-    "transient_error",
-)
+from .marketplace_sync_log import ERROR_OUTCOMES
+
 JOB_METHOD = "_sync_status_to_marketplace"
 OPEN_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
 

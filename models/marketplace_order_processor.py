@@ -24,8 +24,8 @@ from odoo.tools import float_round
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..cartona import errors, inbound, statuses
-from .marketplace_sync_log import ERROR_OUTCOMES
+from ..cartona import errors, inbound, outbound, statuses
+from ..cartona.errors import ERROR_OUTCOMES
 
 _logger = logging.getLogger(__name__)
 
@@ -168,10 +168,20 @@ class MarketplaceOrderProcessor(models.AbstractModel):
                 cartona_fingerprint=data.fingerprint,
                 marketplace_ack_pending=True,
                 marketplace_sync_date=fields.Datetime.now(),
+                # What Cartona has now: never echoed back by the reconciler.
+                marketplace_cartona_lines=outbound.view_to_json(
+                    outbound.merge_pulled(
+                        outbound.view_from_json(order.marketplace_cartona_lines),
+                        outbound.view_from_pulled(data.lines),
+                    )
+                ),
             )
         order.write(vals)
         if not outcome.problem:
             self._enqueue_acknowledgement(config)
+        # Level-triggered: whatever Odoo still has that Cartona lacks (a change made
+        # while the retailer was editing, say) is planned from Cartona's new view.
+        order.with_context(skip_marketplace_sync=False)._trigger_status_sync()
         self._log_import(
             config,
             payload,
@@ -411,6 +421,9 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             marketplace_config_id=config.id,
             marketplace_sync_status="synced",
             marketplace_sync_date=fields.Datetime.now(),
+            marketplace_cartona_lines=outbound.view_to_json(
+                outbound.view_from_pulled(data.lines)
+            ),
             order_line=[
                 Command.create(
                     self._line_vals(line, products[line.internal_product_id])
@@ -478,6 +491,7 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             "product_id": product.id,
             "product_uom_qty": line.amount,
             "price_unit": line.selling_price,
+            "discount": 0.0,
             "cartona_line_ref": str(line.line_id),
             "cartona_line_comment": line.comment or False,
         }
@@ -496,12 +510,21 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         )
 
     def _update_lines(self, order, data, products, outcome):
-        """Make the order's Cartona lines those of the payload.
+        """Make the order's Cartona lines those of the payload, if Cartona changed them.
 
-        A quotation takes Cartona's lines (a retailer edit); a confirmed order does
-        not change: a different version is flagged for a person. Lines added in Odoo
-        (without a Cartona id) are left alone.
+        The payload is compared with what Cartona had (the order's record of Cartona's
+        lines), not with Odoo's lines: Odoo's own changes not sent yet are the
+        reconciler's to send, never undone by an unchanged version. A quotation takes
+        Cartona's lines (a retailer edit); a confirmed order does not change: a
+        different version is flagged for a person. Lines added in Odoo and sent to
+        Cartona are linked to their Cartona id, never added twice; lines added in
+        Odoo and not sent yet are left alone.
         """
+        has = self._link_sent_lines(order, data)
+        if has is not None and not outbound.pulled_changes(
+            has, outbound.view_from_pulled(data.lines)
+        ):
+            return
         wanted = {
             str(line.line_id): self._line_vals(line, products[line.internal_product_id])
             for line in data.lines
@@ -556,6 +579,38 @@ class MarketplaceOrderProcessor(models.AbstractModel):
                 diff=self._lines_diff(current_vals, wanted),
             )
         )
+
+    def _link_sent_lines(self, order, data):
+        """Give the lines Odoo sent as new their Cartona id, when this version lists
+        them; returns Cartona's lines as Odoo knows them, the linked ones included."""
+        has = outbound.view_from_json(order.marketplace_cartona_lines)
+        sent = order.order_line.filtered(
+            lambda line: line.cartona_line_sent and not line.cartona_line_ref
+        )
+        if not sent or has is None:
+            return has
+        links = outbound.link_new_lines(
+            has,
+            {
+                str(line.id): (line._marketplace_product_key(), line.product_uom_qty)
+                for line in sent
+            },
+            [
+                {
+                    "id": line.line_id,
+                    "internal_product_id": line.internal_product_id,
+                    "amount": line.amount,
+                }
+                for line in data.lines
+            ],
+        )
+        pulled = outbound.view_from_pulled(data.lines)
+        for line in sent:
+            ref = links.get(str(line.id))
+            if ref:
+                line.cartona_line_ref = str(ref)
+                has[ref] = pulled[ref]
+        return has
 
     def _lines_diff(self, before, after):
         """Short description of line changes: ``1 added, 0 changed, 2 removed``."""
@@ -759,22 +814,19 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             )
         return Log._record(
             [
-                {
-                    "order_id": order.id or False,
-                    "order_ref": order.name or False,
-                    "cartona_id": hashed_id or False,
-                    "config_id": config.id,
-                    "company_id": config.company_id.id,
-                    "direction": "inbound",
-                    "operation": "order_import",
-                    "status_sent": status if isinstance(status, str) else False,
-                    "outcome": outcome,
-                    "message": message,
-                    "error_message": error or False,
-                    "payload_fingerprint": fingerprint or False,
-                    "request_body": self._payload_text(payload),
-                    "job_uuid": self.env.context.get("job_uuid") or False,
-                }
+                Log._vals(
+                    config,
+                    "order_import",
+                    outcome,
+                    order=order,
+                    direction="inbound",
+                    cartona_id=hashed_id or False,
+                    status_sent=status if isinstance(status, str) else False,
+                    message=message,
+                    error_message=error or False,
+                    payload_fingerprint=fingerprint or False,
+                    request_body=self._payload_text(payload),
+                )
             ]
         )
 

@@ -9,7 +9,7 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.modules.db import FunctionStatus
 from odoo.tools import SQL
 
-from ..cartona import payloads
+from ..cartona import errors, payloads
 
 _logger = logging.getLogger(__name__)
 
@@ -24,13 +24,7 @@ OUTCOMES = [
     ("warning", "Warning"),
 ]
 #: Outcomes of a failure; "Errors" and "Import Errors" filter on them.
-ERROR_OUTCOMES = (
-    "transient_error",
-    "rejected",
-    "auth_error",
-    "protocol_error",
-    "error",
-)
+ERROR_OUTCOMES = errors.ERROR_OUTCOMES
 #: ``ir.config_parameter`` holding how many days logs are kept (0: forever).
 RETENTION_PARAM = "cartona_marketplace.log_retention_days"
 DEFAULT_RETENTION_DAYS = 90
@@ -40,15 +34,28 @@ CLEANUP_BATCH_SIZE = 10_000
 TRIGRAM_COLUMNS = ("cartona_id", "order_ref")
 
 
-def after_job_rollback(env, callback):
-    """Call ``callback`` if the queue job running in ``env`` is rolled back for a retry.
+def keep_after_job_rollback(env, write, what):
+    """Have ``write(env)`` done again if the queue job running in ``env`` is rolled
+    back for a retry.
 
     queue_job rolls a job's transaction back before postponing it; whatever must be
-    known about the failed attempt is written again, in a fresh transaction, then.
-    Outside a job nothing is registered: the caller's transaction decides.
+    known about the failed attempt (its log, the order's sync state) is then written
+    again, in a fresh transaction, as superuser. ``what`` names it in the server log
+    if that fails. Outside a job nothing is registered: the caller's transaction
+    decides.
     """
-    if env.context.get("job_uuid"):
-        env.cr.postrollback.add(callback)
+    if not env.context.get("job_uuid"):
+        return
+    registry = env.registry
+
+    def write_again():
+        try:
+            with registry.cursor() as cr:
+                write(api.Environment(cr, SUPERUSER_ID, {}))
+        except Exception:
+            _logger.exception("Could not keep %s after the job's rollback", what)
+
+    env.cr.postrollback.add(write_again)
 
 
 class MarketplaceSyncLog(models.Model):
@@ -76,6 +83,7 @@ class MarketplaceSyncLog(models.Model):
     operation = fields.Selection(
         selection=[
             ("status_push", "Status Update"),
+            ("details_push", "Order Lines Update"),
             ("bulk_status_push", "Bulk Status Update"),
             ("connection_test", "Connection Test"),
             ("order_pull", "Order Pull"),
@@ -192,6 +200,29 @@ class MarketplaceSyncLog(models.Model):
             )
 
     @api.model
+    def _vals(self, config, operation, outcome, order=None, exchange=None, **values):
+        """The values of one log row: the account and its company, the order's
+        reference, the job, the HTTP exchange (secrets masked), then ``values``."""
+        vals = {
+            "config_id": config.id or False,
+            "company_id": config.company_id.id or False,
+            "operation": operation,
+            "outcome": outcome,
+            "job_uuid": self.env.context.get("job_uuid") or False,
+        }
+        if order:
+            vals.update(
+                order_id=order.id,
+                order_ref=order.name,
+                cartona_id=order.cartona_id,
+                company_id=order.company_id.id or vals["company_id"],
+            )
+        if exchange is not None:
+            vals.update(self._vals_from_exchange(exchange))
+        vals.update(values)
+        return vals
+
+    @api.model
     def _vals_from_exchange(self, exchange):
         """Log values for one HTTP exchange of the Cartona client (secrets masked)."""
         return {
@@ -220,31 +251,26 @@ class MarketplaceSyncLog(models.Model):
         """
         logs = self.sudo().create(vals_list)
         if keep_on_rollback:
-            registry = self.env.registry
-            after_job_rollback(
-                self.env, lambda: self._record_after_rollback(registry, vals_list)
+            keep_after_job_rollback(
+                self.env,
+                lambda env: env["marketplace.sync.log"]._create_again(vals_list),
+                f"{len(vals_list)} Cartona sync log(s)",
             )
         return logs
 
     @api.model
-    def _record_after_rollback(self, registry, vals_list):
-        try:
-            with registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                order_ids = {vals.get("order_id") for vals in vals_list} - {None, False}
-                existing = set(env["sale.order"].browse(order_ids).exists().ids)
-                env["marketplace.sync.log"].create(
-                    [
-                        dict(
-                            vals,
-                            order_id=vals.get("order_id") in existing
-                            and vals["order_id"],
-                        )
-                        for vals in vals_list
-                    ]
+    def _create_again(self, vals_list):
+        """Create rows after a rollback, without the orders that no longer exist."""
+        order_ids = {vals.get("order_id") for vals in vals_list} - {None, False}
+        existing = set(self.env["sale.order"].browse(order_ids).exists().ids)
+        return self.create(
+            [
+                dict(
+                    vals, order_id=vals.get("order_id") in existing and vals["order_id"]
                 )
-        except Exception:
-            _logger.exception("Could not keep %s Cartona sync log(s)", len(vals_list))
+                for vals in vals_list
+            ]
+        )
 
     # ------------------------------------------------------------------
     # Cleanup cron

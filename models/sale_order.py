@@ -1,19 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
-import logging
 
 from psycopg2 import errors as pg_errors
 
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import ENQUEUED, PENDING, WAIT_DEPENDENCIES
 
-from ..cartona import errors, payloads, statuses
-from .marketplace_sync_log import after_job_rollback
-
-_logger = logging.getLogger(__name__)
+from ..cartona import inbound, outbound, payloads, statuses
 
 MAPPINGS = ("basic", "combined")
 STATUS_SELECTION = [
@@ -42,29 +38,15 @@ CANCELLATION_REASON_SELECTION = [
     ("different_prices", "Different prices"),
     ("different_products", "Different products"),
 ]
-ERROR_ACTIVITY = "cartona_marketplace.mail_activity_type_cartona_sync_error"
-
-
-#: What the status job reads of its order, fetched alone after the lock: not the
-#: order's hundred other columns (notes, amounts, addresses...).
-JOB_FIELDS = [
-    "name",
-    "state",
-    "company_id",
-    "user_id",
-    "is_marketplace_order",
-    "cartona_id",
-    "delivered_by",
-    "marketplace_config_id",
-    "marketplace_status",
-    "marketplace_shipped",
-    "marketplace_payment_method",
-    "marketplace_retailer_otp",
-    "marketplace_cancellation_reason",
-    "marketplace_sync_status",
-    "marketplace_error_message",
-    "marketplace_sync_job_uuid",
-]
+#: Plans a person must see on the order: a line Cartona cannot take.
+LINE_REASONS = frozenset(
+    {
+        outbound.REASON_LINE_NOT_WHOLE,
+        outbound.REASON_LINE_NO_PRODUCT,
+        outbound.REASON_LINE_UNKNOWN,
+        outbound.REASON_LINE_CANCELLED,
+    }
+)
 
 
 class SaleOrder(models.Model):
@@ -130,6 +112,14 @@ class SaleOrder(models.Model):
         string="Cartona Status",
         copy=False,
         help="The last status Cartona accepted for this order.",
+    )
+    marketplace_cartona_lines = fields.Json(
+        string="Lines on Cartona",
+        copy=False,
+        readonly=True,
+        help="What Cartona last accepted of each line of the order, by Cartona's line "
+        "id: amount, price, cancelled. Empty for orders whose lines did not come from "
+        "Cartona: only their status is sent.",
     )
     marketplace_cancellation_reason = fields.Selection(
         selection=CANCELLATION_REASON_SELECTION,
@@ -287,16 +277,19 @@ class SaleOrder(models.Model):
     def _action_cancel(self):
         for order in self:
             if order.is_marketplace_order and not order.marketplace_cancellation_reason:
-                reason = order.marketplace_config_id.default_cancellation_reason
+                # sudo: the account's default reason, for whoever may cancel.
+                reason = order.marketplace_config_id.sudo().default_cancellation_reason
                 if reason:
                     order.marketplace_cancellation_reason = reason
         return super()._action_cancel()
 
     def _trigger_status_sync(self):
-        """Enqueue one status job per order whose Cartona status must change.
+        """Queue the reconciler of each order whose Cartona side must change.
 
-        Called after every state change (confirmation, cancellation, shipping). The job
-        runs after this transaction commits; a rolled-back change sends nothing.
+        Called after every change Cartona must learn: the order's state, its lines,
+        its deliveries. The planner decides, on the order's own rules: an order with
+        something to send (or a rule a person must see) gets one job, run after this
+        transaction commits; a rolled-back change sends nothing.
         """
         if self.env.context.get("skip_marketplace_sync"):
             return self.browse()
@@ -304,24 +297,30 @@ class SaleOrder(models.Model):
         to_sync._enqueue_status_sync("combined")
         return to_sync
 
-    def _marketplace_push_due(self, mapping):
-        """Whether this order's change is one to push: the order's own rules only.
+    def _marketplace_content_changed(self):
+        """Lines changed: the orders whose lines are Cartona's may have some to send."""
+        self.filtered(
+            lambda o: o.is_marketplace_order and o.marketplace_cartona_lines
+        )._trigger_status_sync()
 
-        The configuration's state (archived, token rejected) is the job's to check:
-        it records a visible error on the order instead of dropping the change, and
-        the confirmation reads no configuration.
+    def _marketplace_push_due(self, mapping):
+        """Whether the reconciler has something to do for this order.
+
+        The account's state (archived, token rejected) is the job's to check: it
+        records a visible error on the order instead of dropping the change, and the
+        hook reads no account.
         """
         self.ensure_one()
         if not (self.is_marketplace_order and self.cartona_id):
-            return False  # ordinary orders: no rule, no message to build
-        target = self._marketplace_target_status(mapping)
-        return (
-            target != self.marketplace_status
-            and self._marketplace_block_reason(target, check_account=False) is None
-        )
+            return False  # ordinary orders: nothing to plan
+        plan = self._marketplace_plan(mapping, check_account=False)
+        if plan.decision == outbound.SEND:
+            return True
+        # A line Cartona cannot take is the job's to show on the order.
+        return plan.decision == outbound.BLOCKED and plan.reason in LINE_REASONS
 
     def _enqueue_status_sync(self, mapping):
-        """Queue one status job per order, unless one is already waiting to run.
+        """Queue one reconciler job per order, unless one is already waiting to run.
 
         A job can only be waiting for an order that shows "syncing" (set here, in the
         job's transaction, and kept until a job ends): only those orders have their
@@ -370,7 +369,7 @@ class SaleOrder(models.Model):
         return {job.uuid for job in jobs if list(job.args) == [mapping]}
 
     # ------------------------------------------------------------------
-    # Rules and mapping
+    # What Cartona has, what Odoo wants, and the plan between them
     # ------------------------------------------------------------------
     def _marketplace_customer_pickings(self):
         """Deliveries leaving for the customer (the last step of multi-step routes)."""
@@ -389,9 +388,13 @@ class SaleOrder(models.Model):
         """Readable summary of the customer deliveries, for previews."""
         pickings = self._marketplace_customer_pickings()
         if not pickings:
-            return "no delivery"
+            return self.env._("no delivery")
         done = len(pickings.filtered(lambda p: p.state == "done"))
-        return f"{done}/{len(pickings)} customer deliveries done"
+        return self.env._(
+            "%(done)s/%(count)s customer deliveries done",
+            done=done,
+            count=len(pickings),
+        )
 
     def _map_odoo_status_to_marketplace(self):
         """Basic mapping: the order state alone (a confirmed delivery is delivered)."""
@@ -416,57 +419,240 @@ class SaleOrder(models.Model):
             return self._map_odoo_status_to_marketplace()
         return self._map_combined_status_to_marketplace()
 
-    def _marketplace_block_reason(self, target, check_account=True):
-        """Why ``target`` may not be pushed for this order, or ``None``.
+    def _marketplace_problem(self, check_account=True):
+        """The precondition that keeps this order from Cartona, or ``None``.
 
         ``check_account=False`` leaves out the state of the Cartona account (archived,
-        token rejected): the order's own rules only.
+        token rejected): the order's own facts only.
         """
         self.ensure_one()
-        _ = self.env._
         if not self.is_marketplace_order:
-            return _("%(order)s is not a Cartona marketplace order.", order=self.name)
+            return outbound.REASON_NOT_MARKETPLACE
         if not self.cartona_id:
-            return _("%(order)s has no External Order ID.", order=self.name)
-        config = self.marketplace_config_id
-        if not config:
-            return _("%(order)s has no Cartona configuration.", order=self.name)
-        if check_account and not config.active:
-            return _(
-                "The Cartona configuration %(config)s is archived.", config=config.name
+            return outbound.REASON_NO_CARTONA_ID
+        if not self.marketplace_config_id:
+            return outbound.REASON_NO_ACCOUNT
+        if self.marketplace_import_error:
+            return outbound.REASON_IMPORT_PROBLEM
+        if check_account:
+            # sudo: the account's state, not its secrets, for whoever acts on the
+            # order (a storekeeper may not read accounts).
+            config = self.marketplace_config_id.sudo()
+            if not config.active:
+                return outbound.REASON_ACCOUNT_ARCHIVED
+            if config.connection_status == "auth_failed":
+                return outbound.REASON_TOKEN_REJECTED
+        return None
+
+    def _marketplace_cartona_has(self):
+        """What Cartona last accepted, as the planner reads it.
+
+        A cancellation pulled from Cartona is final even when its name is not one of
+        the documented statuses (``cancelled``, ``cancelled_by_cartona``), which the
+        order's Cartona Status cannot hold.
+        """
+        self.ensure_one()
+        return outbound.CartonaHas(
+            status=inbound.planned_status(
+                self.marketplace_status or statuses.PENDING, self.cartona_status_raw
+            ),
+            lines=outbound.view_from_json(self.marketplace_cartona_lines),
+        )
+
+    def _marketplace_wanted_lines(self):
+        """What Odoo wants each line to be on Cartona.
+
+        The ordered quantity, or, once every delivery leaving for the customer is done
+        or cancelled, the quantity that actually left. Notes, sections, down payments
+        and services are not Cartona's; a line added in Odoo carries the product id
+        Cartona knows it by (the account's product matching).
+        """
+        self.ensure_one()
+        shipped = self.marketplace_shipped
+        wanted = []
+        for line in self.order_line:
+            if line.display_type or line.is_downpayment or not line.product_id:
+                continue
+            goods = line.product_id.type == "consu"
+            ref = line.cartona_line_ref
+            if not ref and not goods:
+                continue
+            amount = line.qty_delivered if shipped and goods else line.product_uom_qty
+            wanted.append(
+                outbound.WantedLine(
+                    key=str(line.id),
+                    amount=amount,
+                    price=line.price_unit,
+                    ref=int(ref) if ref and ref.isdigit() else None,
+                    product=None if ref else line._marketplace_product_key(),
+                    sent=line.cartona_line_sent,
+                )
             )
-        if check_account and config.connection_status == "auth_failed":
-            return _(
+        return tuple(wanted)
+
+    def _marketplace_plan(self, mapping="combined", target=None, check_account=True):
+        """Ask the planner what bringing Cartona to Odoo's view of this order takes.
+
+        ``target`` overrides the mapping's status (Confirm Delivery asks for
+        ``delivered``, the cancellation dialog for a supplier cancellation).
+        """
+        self.ensure_one()
+        problem = self._marketplace_problem(check_account=check_account)
+        has = self._marketplace_cartona_has()
+        wants = outbound.OdooWants(
+            status=target or self._marketplace_target_status(mapping),
+            lines=self._marketplace_wanted_lines() if has.lines is not None else (),
+            delivered_by=self.delivered_by or statuses.DELIVERED_BY_SUPPLIER,
+        )
+        return outbound.plan(has, wants, problem=problem)
+
+    def _filter_orders_for_sync(self, mapping="combined"):
+        """The orders the reconciler has something to send for (rules allowing)."""
+        return self.filtered(
+            lambda o: o._marketplace_plan(mapping).decision == outbound.SEND
+        )
+
+    def _marketplace_status_label(self, status):
+        """A Cartona status as people read it, in the current language."""
+        labels = dict(
+            self._fields["marketplace_status"]._description_selection(self.env)
+        )
+        return labels.get(status, status or "")
+
+    def _marketplace_plan_text(self, plan, reason=None, params=None):
+        """The plan's reason (or ``reason``) as a sentence for people."""
+        self.ensure_one()
+        _ = self.env._
+        reason = reason or plan.reason
+        params = dict(plan.params, **(params or {}))
+        label = self._marketplace_status_label
+        current, target = label(params.get("current")), label(params.get("target"))
+        config = self.marketplace_config_id.sudo().display_name
+        line = self._marketplace_line_label(params.get("line"))
+        texts = {
+            outbound.REASON_NOT_MARKETPLACE: lambda: _(
+                "%(order)s is not a Cartona marketplace order.", order=self.name
+            ),
+            outbound.REASON_NO_CARTONA_ID: lambda: _(
+                "%(order)s has no External Order ID.", order=self.name
+            ),
+            outbound.REASON_NO_ACCOUNT: lambda: _(
+                "%(order)s has no Cartona configuration.", order=self.name
+            ),
+            outbound.REASON_ACCOUNT_ARCHIVED: lambda: _(
+                "The Cartona configuration %(config)s is archived.", config=config
+            ),
+            outbound.REASON_TOKEN_REJECTED: lambda: _(
                 "Cartona rejected the token of %(config)s: a manager must fix it and "
                 "test the connection.",
-                config=config.name,
-            )
-        if not target:
-            return _(
+                config=config,
+            ),
+            outbound.REASON_IMPORT_PROBLEM: lambda: _(
+                "Cartona's version of %(order)s differs from Odoo's (see Import "
+                "Problem on the Cartona tab): only a cancellation may be sent until "
+                "that is settled.",
+                order=self.name,
+            ),
+            outbound.REASON_NO_TARGET: lambda: _(
                 "The state %(state)s of %(order)s has no Cartona status.",
                 state=self.state,
                 order=self.name,
-            )
-        allowed, _reason = statuses.outbound_allowed(self.delivered_by, target)
-        if not allowed:
-            if self.delivered_by == statuses.DELIVERED_BY_CARTONA:
-                return _(
-                    "%(order)s is delivered by Cartona: only a cancellation may be "
-                    "sent to Cartona, not %(status)s.",
-                    order=self.name,
-                    status=target,
-                )
-            return _(
+            ),
+            outbound.REASON_NOT_SUPPLIER_STATUS: lambda: _(
                 "Cartona does not accept %(status)s from suppliers.", status=target
-            )
-        return None
+            ),
+            outbound.REASON_NO_PATH: lambda: _(
+                "Cartona's order cycle does not allow going from %(current)s to "
+                "%(target)s.",
+                current=current,
+                target=target,
+            ),
+            outbound.REASON_CARTONA_DELIVERS: lambda: _(
+                "%(order)s is delivered by Cartona: only a cancellation may be sent "
+                "to Cartona, not %(status)s.",
+                order=self.name,
+                status=target,
+            ),
+            outbound.REASON_AHEAD: lambda: _(
+                "Cartona already has %(current)s, further than %(target)s.",
+                current=current,
+                target=target,
+            ),
+            outbound.REASON_IN_SYNC: lambda: _(
+                "Cartona already has %(order)s as %(status)s.",
+                order=self.name,
+                status=current,
+            ),
+            outbound.REASON_TERMINAL: lambda: self._marketplace_terminal_text(
+                params.get("current")
+            ),
+            outbound.REASON_EDITING: lambda: _(
+                "The retailer is editing %(order)s on Cartona: Odoo sends its changes "
+                "once Cartona shows the order as pending again.",
+                order=self.name,
+            ),
+            outbound.REASON_CONTENT_CLOSED: lambda: _(
+                "Cartona no longer takes changes to the lines of %(order)s (it is "
+                "%(current)s): Odoo's changes to its lines stay in Odoo.",
+                order=self.name,
+                current=current,
+            ),
+            outbound.REASON_LINE_NOT_WHOLE: lambda: _(
+                "%(order)s: %(line)s has the quantity %(amount)s; Cartona takes whole "
+                "quantities only.",
+                order=self.name,
+                line=line,
+                amount=params.get("amount"),
+            ),
+            outbound.REASON_LINE_NO_PRODUCT: lambda: _(
+                "%(order)s: Cartona cannot identify the product of %(line)s; give it "
+                "the identifier the Cartona account matches products by.",
+                order=self.name,
+                line=line,
+            ),
+            outbound.REASON_LINE_UNKNOWN: lambda: _(
+                "%(order)s: %(line)s carries a Cartona line id this order does not "
+                "have on Cartona.",
+                order=self.name,
+                line=line,
+            ),
+            outbound.REASON_LINE_CANCELLED: lambda: _(
+                "%(order)s: %(line)s is cancelled on Cartona and cannot come back; "
+                "add a new line instead.",
+                order=self.name,
+                line=line,
+            ),
+        }
+        return texts[reason]()
 
-    def _filter_orders_for_sync(self, mapping="combined"):
-        """The orders whose current target status the rules allow pushing to Cartona."""
-        return self.filtered(
-            lambda o: o._marketplace_block_reason(o._marketplace_target_status(mapping))
-            is None
+    def _marketplace_terminal_text(self, current):
+        """What a terminal Cartona status allows, in words."""
+        _ = self.env._
+        if current == statuses.DELIVERED:
+            return _(
+                "Cartona has %(order)s as delivered and takes no change after "
+                "delivery: if goods come back, record a return in Odoo.",
+                order=self.name,
+            )
+        if current == statuses.RETURNED:
+            return _(
+                "Cartona has %(order)s as returned and takes no more change.",
+                order=self.name,
+            )
+        if current == statuses.CANCELLED_BY_RETAILER:
+            return _(
+                "The retailer cancelled %(order)s on Cartona: nothing more to send.",
+                order=self.name,
+            )
+        return _(
+            "%(order)s is cancelled on Cartona: nothing more to send.", order=self.name
         )
+
+    def _marketplace_line_label(self, key):
+        if not key:
+            return ""
+        line = self.order_line.filtered(lambda line: str(line.id) == str(key))
+        return line.product_id.display_name or line.name or str(key)
 
     def _marketplace_status_item(self, status, config, **extra):
         """The status update body for this order (see ``cartona.payloads``)."""
@@ -491,105 +677,6 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
     # The job
     # ------------------------------------------------------------------
-    def _sync_status_to_marketplace(self, mapping="combined"):
-        """Push the order's Cartona status, level-triggered, one step per transaction.
-
-        Locks the order and recomputes the target now. When Cartona's graph needs
-        several steps (``approved`` -> ``assigned_to_salesman`` -> ``delivered``), it
-        sends the first one, records it and queues itself again for the rest: a retry
-        after a lost answer only ever re-sends the step whose answer was lost, which
-        Cartona takes as a no-op. A stale or duplicate job sends nothing.
-        """
-        self.ensure_one()
-        # sudo: the push is the integration's work, whoever's change queued it (a
-        # warehouse user validating a delivery may not read Cartona accounts). The
-        # job's user stays the author of its note and the user of its log.
-        order = self.sudo()
-        if not order._marketplace_lock():
-            return "order deleted"
-        order.invalidate_recordset()
-        order.fetch(JOB_FIELDS)
-        target = order._marketplace_target_status(mapping)
-        reason = order._marketplace_block_reason(target)
-        if reason:
-            order._marketplace_log_blocked(target, reason)
-            order._marketplace_set_result(
-                "error" if order.is_marketplace_order else "not_synced", reason
-            )
-            return reason
-        current = order.marketplace_status or statuses.PENDING
-        path = statuses.supplier_path(current, target)
-        if path is None and statuses.supplier_path(target, current) is not None:
-            # Cartona is already further along than this mapping can tell (e.g. the
-            # basic mapping of a shipped order): nothing to send, nothing wrong.
-            order._marketplace_set_result("synced", False)
-            return f"Cartona already has {current}, beyond {target}"
-        if path is None:
-            reason = order.env._(
-                "Cartona's order cycle does not allow going from %(current)s to "
-                "%(target)s.",
-                current=current,
-                target=target,
-            )
-            order._marketplace_log_blocked(target, reason)
-            order._marketplace_set_result("error", reason)
-            return reason
-        if not path:
-            order._marketplace_set_result("synced", False)
-            return f"Cartona already has {target}"
-        step = path[0]
-        try:
-            order.env["marketplace.api"].update_single_order_status(order, step)
-        except UserError as exc:
-            order._marketplace_log_blocked(step, str(exc))
-            order._marketplace_set_result("error", str(exc))
-            return str(exc)
-        except (errors.TransientError, errors.ProtocolError) as exc:
-            # A malformed answer may hide an applied change: retrying is safe, since
-            # re-sending the status Cartona already has is a no-op.
-            return order._marketplace_retry_later(exc)
-        except errors.CartonaError as exc:
-            order._marketplace_set_result("error", str(exc))
-            return str(exc)
-        if len(path) > 1:
-            order._marketplace_accepted(step, "syncing")
-            order._enqueue_status_sync(mapping)
-            return f"sent {step}; {' -> '.join(path[1:])} queued"
-        order._marketplace_accepted(step)
-        return f"synced {current} -> {step}"
-
-    def _marketplace_retry_later(self, error):
-        """Transient failure: retry through queue_job, or give up on the last attempt.
-
-        The job's transaction is rolled back before a retry, so the order's state and
-        the attempt's log are written again after the rollback. The last attempt ends
-        the job normally, leaving the order in error with the reason.
-        """
-        job = self._marketplace_current_job()
-        if job and job.max_retries and job.retry + 1 >= job.max_retries:
-            message = self.env._(
-                "Cartona stayed unavailable after %(count)s attempts: %(error)s",
-                count=job.retry + 1,
-                error=str(error),
-            )
-            self._marketplace_set_result("error", message)
-            return message
-        message = self.env._(
-            "Cartona is unavailable (%(error)s); the sync will be retried.",
-            error=str(error),
-        )
-        self._marketplace_set_result("syncing", message, keep_on_rollback=True)
-        raise RetryableJobError(
-            message, seconds=getattr(error, "retry_after", None)
-        ) from error
-
-    def _marketplace_current_job(self):
-        uuid = self.env.context.get("job_uuid")
-        if not uuid:
-            return self.env["queue.job"]
-        # sudo: jobs are readable by queue managers only; this reads the job's own row.
-        return self.env["queue.job"].sudo().search([("uuid", "=", uuid)], limit=1)
-
     def _marketplace_lock(self):
         """Row lock so that two jobs for one order never both push.
 
@@ -614,113 +701,15 @@ class SaleOrder(models.Model):
             ) from exc
         return bool(self.env.cr.fetchone())
 
-    def _marketplace_accepted(self, status, sync_status="synced"):
-        """Record that Cartona took ``status`` and say so in the chatter."""
-        self._marketplace_set_result(
-            sync_status,
-            False,
-            marketplace_status=status,
-            marketplace_sync_date=fields.Datetime.now(),
-        )
-        label = dict(
-            self._fields["marketplace_status"]._description_selection(self.env)
-        )
-        # A log note, not message_post: nobody is notified of a routine step. Its
-        # author is the user the job runs as; no email address is looked up for a
-        # note that is never sent. It costs the job two statements instead of seven.
-        self._message_log(
-            body=self.env._(
-                "Cartona accepted the status %(status)s.", status=label[status]
-            ),
-            author_id=self.env.user.partner_id.id,
-            email_from=False,
-        )
+    def _sync_status_to_marketplace(self, mapping="combined"):
+        """Reconcile this order with Cartona (the queue job, marketplace.order.sync).
 
-    def _marketplace_set_result(
-        self, sync_status, message, keep_on_rollback=False, **values
-    ):
-        """Write the sync outcome (and ``values``, other Cartona fields) in one write;
-        open or close the error activity."""
-        vals = dict(values)
-        vals.update(
-            marketplace_sync_status=sync_status, marketplace_error_message=message
-        )
-        # An error activity exists only after an error, whose message stays until a
-        # success: an order that had none needs no activity lookup.
-        had_error = bool(self.marketplace_error_message)
-        # tracking_disable: none of these fields is tracked; the order's tracked
-        # fields need not be read and compared again for each outcome.
-        self.with_context(tracking_disable=True).write(vals)
-        if sync_status == "error":
-            self._marketplace_alert(message)
-        elif sync_status == "synced" and had_error:
-            self._marketplace_close_alert()
-        if keep_on_rollback:
-            registry, order_id = self.env.registry, self.id
-            after_job_rollback(
-                self.env,
-                lambda: self._marketplace_write_after_rollback(
-                    registry, order_id, vals
-                ),
-            )
-
-    def _marketplace_alert(self, reason):
-        """One open activity per order in error, for its salesperson, kept current."""
-        note = self.env._(
-            "<p>%(reason)s</p><p>Fix what the message says (the order, its delivery, "
-            "or the Cartona account), then press <b>Retry</b> on the order.</p>",
-            reason=reason,
-        )
-        activity_type = self.env.ref(ERROR_ACTIVITY)
-        for order in self:
-            activity = order.activity_ids.filtered(
-                lambda a: a.activity_type_id == activity_type
-            )
-            if activity:
-                activity.note = note
-            else:
-                order.activity_schedule(
-                    ERROR_ACTIVITY,
-                    note=note,
-                    user_id=(order.user_id or self.env.user).id,
-                )
-
-    def _marketplace_close_alert(self):
-        if self.activity_ids:
-            self.activity_feedback(
-                [ERROR_ACTIVITY], feedback=self.env._("Synced with Cartona.")
-            )
-
-    @api.model
-    def _marketplace_write_after_rollback(self, registry, order_id, vals):
-        try:
-            with registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                env["sale.order"].browse(order_id).exists().write(vals)
-        except Exception:
-            _logger.exception(
-                "Could not record the Cartona sync state of order %s", order_id
-            )
-
-    def _marketplace_log_blocked(self, status, reason):
-        config = self.marketplace_config_id
-        self.env["marketplace.sync.log"]._record(
-            [
-                {
-                    "order_id": self.id,
-                    "order_ref": self.name,
-                    "cartona_id": self.cartona_id,
-                    "config_id": config.id,
-                    "company_id": self.company_id.id,
-                    "direction": "outbound",
-                    "operation": "status_push",
-                    "status_sent": status or False,
-                    "outcome": "blocked",
-                    "error_message": reason,
-                    "job_uuid": self.env.context.get("job_uuid") or False,
-                }
-            ]
-        )
+        Level-triggered: the job plans from what Cartona has and what Odoo wants now,
+        sends one step per transaction and queues itself again for the rest. A stale
+        or duplicate job sends nothing.
+        """
+        self.ensure_one()
+        return self.env["marketplace.order.sync"]._reconcile(self, mapping)
 
     # ------------------------------------------------------------------
     # Buttons
@@ -734,26 +723,46 @@ class SaleOrder(models.Model):
         return self._marketplace_manual_sync("combined")
 
     def _marketplace_manual_sync(self, mapping):
+        plans = {order: order._marketplace_plan(mapping) for order in self}
         blocked = [
-            reason
-            for reason in (
-                order._marketplace_block_reason(
-                    order._marketplace_target_status(mapping)
-                )
-                for order in self
-            )
-            if reason
+            order._marketplace_plan_text(plan)
+            for order, plan in plans.items()
+            if plan.decision == outbound.BLOCKED
         ]
         if blocked:
             raise UserError("\n".join(blocked))
-        self._enqueue_status_sync(mapping)
+        to_send = self.filtered(lambda o: plans[o].decision == outbound.SEND)
+        to_send._enqueue_status_sync(mapping)
+        lines = []
+        if to_send:
+            lines.append(
+                self.env._(
+                    "Status sync queued for %(orders)s.",
+                    orders=", ".join(to_send.mapped("name")),
+                )
+            )
+        for order in self - to_send:
+            order._marketplace_nothing_to_send(plans[order])
+            lines.append(
+                self.env._(
+                    "Nothing to send for %(order)s: %(reason)s",
+                    order=order.name,
+                    reason=order._marketplace_plan_text(plans[order]),
+                )
+            )
         return self.env["marketplace.config"]._notify(
-            self.env._(
-                "Status sync queued for %(orders)s.",
-                orders=", ".join(self.mapped("name")),
-            ),
-            "success",
+            "\n".join(lines), "success" if to_send == self else "info"
         )
+
+    def _marketplace_nothing_to_send(self, plan):
+        """Nothing is left to send: an error or a "syncing" state no longer stands."""
+        self.ensure_one()
+        if self.marketplace_sync_status in ("error", "syncing"):
+            self.env["marketplace.order.sync"]._set_result(
+                self,
+                "not_synced" if plan.decision == outbound.WAIT else "synced",
+                False,
+            )
 
     def action_test_status_sync(self):
         """Test Sync: show what a sync would send, without calling Cartona."""
@@ -771,39 +780,34 @@ class SaleOrder(models.Model):
         }
 
     def _marketplace_preview_vals(self, mapping="combined"):
+        """What the reconciler would send now: the whole plan, every request body."""
         self.ensure_one()
-        target = self._marketplace_target_status(mapping)
-        reason = self._marketplace_block_reason(target)
-        current = self.marketplace_status or statuses.PENDING
-        path = statuses.supplier_path(current, target) if not reason else None
-        body = False
-        if reason:
-            decision = "blocked"
-        elif path is None:
-            decision = "blocked"
-            reason = self.env._(
-                "Cartona's order cycle does not allow going from %(current)s to "
-                "%(target)s.",
-                current=current,
-                target=target,
-            )
-        elif not path:
-            decision = "nothing"
-            reason = self.env._("Cartona already has %(status)s.", status=target)
-        else:
-            decision = "send"
+        plan = self._marketplace_plan(mapping)
+        config = self.marketplace_config_id
+        requests, reason = [], False
+        if plan.decision == outbound.SEND:
             try:
-                body = [
-                    payloads.redacted(
-                        self._marketplace_status_item(
-                            step, self.marketplace_config_id, retailer_otp="preview"
-                        )
+                requests = [
+                    self.env["marketplace.order.sync"]._request_preview(
+                        self, step, config
                     )
-                    for step in path
+                    for step in plan.steps
                 ]
             except UserError as exc:
-                decision, reason = "blocked", str(exc)
-        config = self.marketplace_config_id
+                plan, reason = outbound.Plan(outbound.BLOCKED), str(exc)
+        if plan.decision != outbound.SEND:
+            reason = reason or self._marketplace_plan_text(plan)
+        notes = [self._marketplace_plan_text(plan, *note) for note in plan.notes]
+        decision = {
+            outbound.SEND: "send",
+            outbound.BLOCKED: "blocked",
+        }.get(plan.decision, "nothing")
+        steps = [
+            self.env._("order lines (%(count)s changes)", count=len(step.changes))
+            if step.kind == outbound.STEP_DETAILS
+            else step.status
+            for step in plan.steps
+        ]
         return {
             "order_id": self.id,
             "mapping": mapping,
@@ -811,17 +815,14 @@ class SaleOrder(models.Model):
             "delivery_state": self._marketplace_delivery_state(),
             "basic_status": self._map_odoo_status_to_marketplace() or False,
             "combined_status": self._map_combined_status_to_marketplace() or False,
-            "current_status": current,
-            "target_status": target or False,
-            "steps": " -> ".join(path) if path else False,
+            "current_status": plan.params.get("current") or False,
+            "target_status": plan.params.get("target") or False,
+            "steps": " -> ".join(steps) if steps else False,
             "decision": decision,
-            "reason": reason or False,
-            "endpoint": f"POST {config.api_base_url or ''}order/update-order-status/"
-            f"{self.cartona_id or ''}"
-            if config
-            else False,
-            "request_body": json.dumps(body, indent=2, ensure_ascii=False)
-            if body
+            "reason": "\n".join(filter(None, [reason, *notes])) or False,
+            "endpoint": "\n".join(r["endpoint"] for r in requests) or False,
+            "request_body": json.dumps(requests, indent=2, ensure_ascii=False)
+            if requests
             else False,
         }
 
@@ -841,102 +842,81 @@ class SaleOrder(models.Model):
         return self._marketplace_confirm_delivery()
 
     def _marketplace_check_delivery_confirmable(self):
-        reason = self._marketplace_block_reason(statuses.DELIVERED)
-        if not reason and self.state != "sale":
+        """The delivery plan, or a UserError saying why there is none."""
+        plan = self._marketplace_plan(target=statuses.DELIVERED)
+        reason = None
+        if plan.decision == outbound.BLOCKED:
+            reason = self._marketplace_plan_text(plan)
+        elif self.delivered_by == statuses.DELIVERED_BY_CARTONA:
+            reason = self._marketplace_plan_text(plan, outbound.REASON_CARTONA_DELIVERS)
+        elif self.state != "sale":
             reason = self.env._("Only confirmed orders can be delivered.")
-        if not reason and not self.marketplace_shipped:
+        elif not self.marketplace_shipped:
             reason = self.env._(
                 "%(order)s is not shipped yet: validate its deliveries first.",
                 order=self.name,
             )
-        if not reason and self.marketplace_status == statuses.DELIVERED:
+        elif self.marketplace_status == statuses.DELIVERED:
             reason = self.env._(
                 "Cartona already knows %(order)s is delivered.", order=self.name
             )
+        elif plan.decision != outbound.SEND:
+            reason = self._marketplace_plan_text(plan)
         if reason:
             raise UserError(reason)
+        return plan
 
     def _marketplace_confirm_delivery(self, retailer_otp=None):
-        """Send ``delivered`` (after any missing step) on the single endpoint.
+        """Send the delivery plan now (lines, then each status up to ``delivered``).
 
         The order becomes delivery-confirmed only once Cartona accepts; a rejection
         (e.g. a wrong OTP) is shown and leaves the order as it was.
         """
         self.ensure_one()
         self._marketplace_check_delivery_confirmable()
-        try:
-            # The savepoint keeps the transaction usable for the message below.
-            with self.env.cr.savepoint(flush=False):
-                self._marketplace_lock()
-        except RetryableJobError as exc:
-            raise UserError(
-                self.env._(
-                    "%(order)s is being synced with Cartona right now: try again in a "
-                    "few seconds.",
-                    order=self.name,
-                )
-            ) from exc
-        path = statuses.supplier_path(
-            self.marketplace_status or statuses.PENDING, statuses.DELIVERED
-        )
-        if path is None:
-            raise UserError(
-                self.env._(
-                    "Cartona's order cycle does not allow delivering an order in "
-                    "status %(status)s.",
-                    status=self.marketplace_status,
-                )
-            )
-        notify = self.env["marketplace.config"]._notify
-        for step in path:
-            try:
-                self.env["marketplace.api"].update_single_order_status(
-                    self, step, retailer_otp=retailer_otp
-                )
-            except errors.CartonaError as exc:
-                message = self.env._(
-                    "Cartona did not accept %(status)s: %(error)s",
-                    status=step,
-                    error=str(exc),
-                )
-                self._marketplace_set_result("error", message)
-                return notify(message, "danger")
-            self._marketplace_accepted(step)
-        self._marketplace_set_result("synced", False)
-        return notify(
-            self.env._("Cartona confirmed the delivery of %(order)s.", order=self.name),
-            "success",
-        )
+        return self.env["marketplace.order.sync"]._confirm_delivery(self, retailer_otp)
 
     def action_marketplace_retry(self):
         """Retry: queue a new sync of the selected orders (form button, list action)."""
         orders = self.filtered("is_marketplace_order")
-        allowed = orders._filter_orders_for_sync("combined")
-        allowed._enqueue_status_sync("combined")
+        plans = {order: order._marketplace_plan("combined") for order in orders}
+        to_send = orders.filtered(lambda o: plans[o].decision == outbound.SEND)
+        to_send._enqueue_status_sync("combined")
         _ = self.env._
         lines = []
-        if allowed:
+        if to_send:
             lines.append(
                 _(
                     "Sync queued for %(orders)s.",
-                    orders=", ".join(allowed.mapped("name")),
+                    orders=", ".join(to_send.mapped("name")),
                 )
             )
-        for order in orders - allowed:
-            lines.append(
-                order._marketplace_block_reason(
-                    order._marketplace_target_status("combined")
+        for order in orders - to_send:
+            plan = plans[order]
+            if plan.decision == outbound.BLOCKED:
+                lines.append(order._marketplace_plan_text(plan))
+            else:
+                order._marketplace_nothing_to_send(plan)
+                lines.append(
+                    _(
+                        "Nothing to send for %(order)s: %(reason)s",
+                        order=order.name,
+                        reason=order._marketplace_plan_text(plan),
+                    )
                 )
-            )
         if not orders:
             lines.append(_("None of the selected orders is a Cartona order."))
         return self.env["marketplace.config"]._notify(
-            "\n".join(lines), "success" if allowed and allowed == orders else "warning"
+            "\n".join(lines), "success" if to_send and to_send == orders else "warning"
         )
 
     def action_cancel(self):
-        """Ask for Cartona's cancellation reason, then cancel marketplace orders."""
-        if not self.env.context.get("marketplace_cancel_reason_given") and any(
+        """Ask people for Cartona's cancellation reason before cancelling.
+
+        Programmatic cancellations (``disable_cancel_warning``, as Odoo's own) cancel
+        at once with the account's default reason.
+        """
+        if not self.env.context.get("disable_cancel_warning") and any(
             order._marketplace_cancel_needs_reason() for order in self
         ):
             return {
@@ -949,13 +929,19 @@ class SaleOrder(models.Model):
             }
         return super().action_cancel()
 
+    def _show_cancel_wizard(self):
+        # Cartona tells the retailer of a marketplace order's cancellation: Odoo's
+        # "email the customer" dialog is for the ordinary orders.
+        ordinary = self.filtered(lambda o: not o.is_marketplace_order)
+        return super(SaleOrder, ordinary)._show_cancel_wizard()
+
     def _marketplace_cancel_needs_reason(self):
+        """Whether cancelling sends Cartona a cancellation (which carries a reason)."""
         self.ensure_one()
-        return (
-            self.state != "cancel"
-            and self._marketplace_block_reason(statuses.CANCELLED_BY_SUPPLIER) is None
-            and self.marketplace_status not in statuses.TERMINAL_STATUSES
-        )
+        if self.state == "cancel" or not self.is_marketplace_order:
+            return False
+        plan = self._marketplace_plan(target=statuses.CANCELLED_BY_SUPPLIER)
+        return statuses.CANCELLED_BY_SUPPLIER in plan.status_steps
 
     def action_view_marketplace_sync_logs(self):
         self.ensure_one()

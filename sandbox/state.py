@@ -442,7 +442,7 @@ class SandboxState:
                 "base_product_id + unit + unit_count",
                 {"hashed_id": hashed_id},
             )
-        amount = _number(change, "amount", default=None)
+        amount = _amount_of(change, default=None)
         if amount is None or amount <= 0:
             raise SandboxRejection(422, "a new line needs an amount above 0")
         return {
@@ -454,7 +454,7 @@ class SandboxState:
             "unit_count": product.get("unit_count"),
             "product_name": product.get("product_name"),
             "amount": amount,
-            "selling_price": _number(change, "price", product.get("selling_price", 0)),
+            "selling_price": _price_of(change, product.get("selling_price", 0)),
             "applied_supplier_discount": 0.0,
             "applied_cartona_discount": 0.0,
             "comment": change.get("comment"),
@@ -484,25 +484,54 @@ def _edit_line(hashed_id, lines, change):
             422,
             f"order detail {change['id']!r} is not part of order {hashed_id!r}",
         )
-    if change.get("cancelled") is True:
+    cancelled = change.get("cancelled", False)
+    if not isinstance(cancelled, bool):
+        raise SandboxRejection(
+            422, f"cancelled must be true or false, got {cancelled!r}"
+        )
+    if cancelled:
         return lines[:index] + lines[index + 1 :]
     line = lines[index]
-    line["amount"] = _number(change, "amount", line["amount"])
-    line["selling_price"] = _number(change, "price", line["selling_price"])
+    line["amount"] = _amount_of(change, line["amount"])
+    line["selling_price"] = _price_of(change, line["selling_price"])
     if "comment" in change:
         line["comment"] = change["comment"]
     return lines
 
 
-def _number(change, key, default):
-    """A non-negative number from ``change[key]``, or ``default`` when absent."""
-    value = change.get(key)
+def _amount_of(change, default):
+    """Section 3.4: ``amount`` is a whole number >= 0 (``6.0`` is accepted, as the
+    document's examples send it); ``default`` when absent."""
+    value = change.get("amount")
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or value != value
+        or value in (float("inf"), float("-inf"))
+        or value < 0
+        or int(value) != value
+    ):
         raise SandboxRejection(
-            422, f"{key} must be a non-negative number, got {value!r}"
+            422, f"amount must be a whole number >= 0, got {value!r}"
         )
+    return int(value)
+
+
+def _price_of(change, default):
+    """``price`` is a number >= 0; ``default`` when absent."""
+    value = change.get("price")
+    if value is None:
+        return default
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or value != value
+        or value in (float("inf"), float("-inf"))
+        or value < 0
+    ):
+        raise SandboxRejection(422, f"price must be a number >= 0, got {value!r}")
     return value
 
 

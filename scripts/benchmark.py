@@ -66,6 +66,7 @@ import cartona_e2e as e2e  # noqa: E402
 import psutil  # noqa: E402
 
 from cartona import statuses as st  # noqa: E402
+from cartona.errors import ERROR_OUTCOMES  # noqa: E402
 from sandbox import SandboxServer  # noqa: E402
 
 TOKEN = "bench-token-Qw3rTy"
@@ -73,13 +74,6 @@ STATUS_PATH = "order/update-order-status"
 RUNJOB_LINE = re.compile(
     r'"GET /queue_job/runjob\?db=[^&]+&job_uuid=([0-9a-f-]+) HTTP/1\.1" \d+ - '
     r"(\d+) ([\d.]+) ([\d.]+)"
-)
-ERROR_OUTCOMES = (
-    "rejected",
-    "auth_error",
-    "protocol_error",
-    "error",
-    "transient_error",
 )
 
 

@@ -67,9 +67,22 @@ class CartonaCase(TransactionCase):
         cartona_status=statuses.PENDING,
         marketplace=True,
         otp="482913",
+        content=False,
     ):
-        """A draft marketplace order known to the sandbox with ``cartona_status``."""
+        """A draft marketplace order known to the sandbox with ``cartona_status``.
+
+        With ``content``, its line came from Cartona as an import makes it (Cartona's
+        line id 1, what Cartona has recorded): its lines are then synced too.
+        Otherwise it is linked to its Cartona id by hand: statuses only.
+        """
         hashed_id = f"T{next(_hashed_ids):05d}x"
+        line = {"product_id": self.product.id, "product_uom_qty": qty}
+        extra = {}
+        if content:
+            line.update(price_unit=350, cartona_line_ref="1")
+            extra["marketplace_cartona_lines"] = {
+                "1": {"amount": qty, "price": 350.0, "cancelled": False}
+            }
         order = self.env["sale.order"].create(
             {
                 "partner_id": self.retailer.id,
@@ -80,9 +93,8 @@ class CartonaCase(TransactionCase):
                 "delivered_by": delivered_by,
                 "marketplace_payment_method": payment_method,
                 "marketplace_status": cartona_status,
-                "order_line": [
-                    (0, 0, {"product_id": self.product.id, "product_uom_qty": qty})
-                ],
+                "order_line": [(0, 0, line)],
+                **extra,
             }
         )
         self.sandbox.state.add_order(

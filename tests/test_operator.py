@@ -91,12 +91,14 @@ class TestOperatorExperience(CartonaCase):
         wizard.cancellation_reason = "out_of_stock"
         with trap_jobs() as trap:
             wizard.save().action_cancel_orders()
-            trap.assert_jobs_count(1, only=order._sync_status_to_marketplace)
-        self.assertEqual(order.state, "cancel")
-        self.assertEqual(order.marketplace_cancellation_reason, "out_of_stock")
-        self._run_job(order)
-        sent = [r["body"] for r in self.sandbox.state.requests if r["body"]][-1]
-        self.assertEqual(sent["cancellation_reason"], "out_of_stock")
+            self.assertTrue(trap.enqueued_jobs)
+            self.assertEqual(order.state, "cancel")
+            self.assertEqual(order.marketplace_cancellation_reason, "out_of_stock")
+            trap.perform_enqueued_jobs()
+        self.assertEqual(self._history(order), ["cancelled_by_supplier"])
+        sent = [r["body"] for r in self.sandbox.state.requests if r["body"]]
+        self.assertEqual(len(sent), 1, "one cancellation, sent once")
+        self.assertEqual(sent[0]["cancellation_reason"], "out_of_stock")
 
     def test_ordinary_orders_keep_odoos_cancel_flow(self):
         order = self._confirmed(marketplace=False)
@@ -128,8 +130,11 @@ class TestOperatorExperience(CartonaCase):
         errored = self._confirmed()
         self._reject_next_push(errored)
         self._run_job(errored)
-        blocked = self._confirmed(delivered_by="delivered_by_cartona")
-        self._ship(blocked)
+        # A line Cartona cannot take (half a box): the rules refuse the job.
+        blocked = self._confirmed(content=True)
+        blocked.order_line.with_context(
+            skip_marketplace_sync=True
+        ).product_uom_qty = 2.5
         self._run_job(blocked)
         self.config.invalidate_recordset()
         self.assertEqual(self.config.dashboard_synced_count, 1)

@@ -289,11 +289,12 @@ class TestSecurity(CartonaCase):
                 }
             )
         )
-        order_b._marketplace_log_blocked("approved", "company B's own log")
+        Sync = self.env["marketplace.order.sync"]
+        Sync._log_blocked(order_b, "approved", "company B's own log")
         log_b = self.env["marketplace.sync.log"].search([("order_id", "=", order_b.id)])
         self.assertEqual(log_b.company_id, company_b)
         order_a = self._make_order()
-        order_a._marketplace_log_blocked("approved", "company A's own log")
+        Sync._log_blocked(order_a, "approved", "company A's own log")
 
         for groups in (MP_MANAGER, MP_USER):
             user_a = new_test_user(

@@ -102,20 +102,27 @@ class TestSyncJob(CartonaCase):
         order = self._confirmed(cartona_status="assigned_to_salesman")
         self.sandbox.state.set_status(order.cartona_id, "assigned_to_salesman")
         result = self._run_job(order, "basic")
-        self.assertIn("beyond", result)
+        self.assertIn("further than", result)
         self.assertEqual(self._status_requests(), [])
         self.assertEqual(order.marketplace_status, "assigned_to_salesman")
         self.assertEqual(
             order.marketplace_sync_status, "synced", "ahead is not an error"
         )
 
-    def test_impossible_move_is_an_error(self):
+    def test_cancelling_what_cartona_delivered_sends_nothing_and_no_error(self):
+        """Cartona takes nothing after delivered: said on record, never an error
+        that no action could clear."""
         order = self._confirmed(cartona_status="delivered")
         order.with_context(skip_marketplace_sync=True)._action_cancel()
         result = self._run_job(order)
-        self.assertIn("does not allow", result)
+        self.assertIn("takes no change after delivery", result)
         self.assertEqual(self._status_requests(), [])
-        self.assertEqual(order.marketplace_sync_status, "error")
+        self.assertEqual(order.marketplace_sync_status, "synced")
+        self.assertFalse(order.marketplace_error_message)
+        self.assertFalse(order.activity_ids)
+        log = self._logs(order)
+        self.assertEqual(log.outcome, "blocked")
+        self.assertIn("record a return", log.error_message)
 
     def test_lost_answer_of_a_later_step_is_reconciled(self):
         """Cartona applied assigned_to_salesman, its answer was lost: no step back."""
@@ -149,7 +156,8 @@ class TestSyncJob(CartonaCase):
         reason = self._run_job(order)
         self.assertIn("delivered by Cartona", reason)
         self.assertEqual(self._status_requests(), [])
-        self.assertEqual(self._logs(order).outcome, "blocked")
+        self.assertFalse(self._logs(order), "nothing to send is not a rule broken")
+        self.assertNotEqual(order.marketplace_sync_status, "error")
         order.with_context(skip_marketplace_sync=True)._action_cancel()
         self._run_job(order)
         self.assertEqual(self._history(order), ["cancelled_by_supplier"])

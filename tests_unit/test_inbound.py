@@ -456,3 +456,20 @@ def test_well_formed_lines_always_pass(lines):
     )
     order = inbound.normalize_order(payload)
     assert [line.line_id for line in order.lines] == [t[0] for t in lines]
+
+
+@pytest.mark.parametrize(
+    ("stored", "pulled", "expected"),
+    [
+        ("approved", "approved", "approved"),
+        ("approved", "editing", "approved"),
+        ("approved", "cancelled_by_retailer", "cancelled_by_retailer"),
+        ("pending", "cancelled", "cancelled_by_retailer"),
+        ("approved", "cancelled_by_cartona", "cancelled_by_retailer"),
+        ("approved", "cancelled_by_supplier", "cancelled_by_supplier"),
+        ("delivered", "cancelled", "delivered"),
+        ("pending", None, "pending"),
+    ],
+)
+def test_planned_status_takes_a_pulled_cancellation_as_final(stored, pulled, expected):
+    assert inbound.planned_status(stored, pulled) == expected

@@ -497,6 +497,12 @@ def test_update_details_only_in_editable_statuses(sandbox, status, ok):
         ({"internal_product_id": "DEMO-001"}, 422),
         ({"id": 5550101, "amount": -1}, 422),
         ({"id": 5550101, "price": "cheap"}, 422),
+        ({"id": 5550101, "amount": 1.5}, 422),
+        ({"id": 5550101, "amount": True}, 422),
+        ({"id": 5550101, "price": -3}, 422),
+        ({"id": 5550101, "cancelled": "yes"}, 422),
+        ({"internal_product_id": "DEMO-001", "amount": 2.5}, 422),
+        ({"internal_product_id": "DEMO-001", "amount": 0}, 422),
         ("line", 400),
     ],
 )
@@ -509,6 +515,13 @@ def test_update_details_refuses_bad_changes_atomically(sandbox, change, status):
     response = api(sandbox, "POST", "order/update-order-details", body)
     assert response.status_code == status
     assert sandbox.state.orders == before
+
+
+def test_update_details_takes_whole_amounts_sent_as_floats(sandbox):
+    body = [{"hashed_id": STANDARD, "order_details": [{"id": 5550101, "amount": 6.0}]}]
+    assert api(sandbox, "POST", "order/update-order-details", body).status_code == 200
+    line = sandbox.state.order(STANDARD)["order_details"][0]
+    assert line["amount"] == 6 and isinstance(line["amount"], int)
 
 
 def test_update_details_unknown_order_and_bad_body(sandbox):

@@ -242,3 +242,21 @@ def test_cancellation_reasons():
         "removed_items",
     )
     assert st.DEFAULT_CANCELLATION_REASON in st.SUPPLIER_CANCELLATION_REASONS
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "expected"),
+    [
+        ("pending", "pending", True),
+        ("pending", "delivered", True),
+        ("pending", "returned", True),
+        ("editing", "cancelled_by_retailer", True),
+        ("approved", "pending", False),
+        ("delivered", "returned", False),
+        ("cancelled_by_supplier", "approved", False),
+        ("assigned_to_salesman", "cancelled_by_retailer", False),
+        ("unknown", "pending", False),
+    ],
+)
+def test_reachable(current, target, expected):
+    assert st.reachable(current, target) is expected

@@ -33,11 +33,17 @@ class MarketplaceCancelReason(models.TransientModel):
         return values
 
     def action_cancel_orders(self):
+        """Cancel the orders Cartona learns of with the reason chosen; the others
+        (ordinary orders in the same selection) go through Odoo's own flow, its
+        "email the customer" dialog included."""
         self.ensure_one()
-        self.order_ids.write(
-            {"marketplace_cancellation_reason": self.cancellation_reason}
+        marketplace = self.order_ids.filtered(
+            lambda o: o._marketplace_cancel_needs_reason()
         )
-        # Cartona tells the retailer: skip Odoo's "email the customer" cancel wizard.
-        return self.order_ids.with_context(
-            marketplace_cancel_reason_given=True, disable_cancel_warning=True
-        ).action_cancel()
+        marketplace.write({"marketplace_cancellation_reason": self.cancellation_reason})
+        # Cartona tells the retailer: no "email the customer" dialog for these.
+        marketplace.with_context(disable_cancel_warning=True).action_cancel()
+        others = self.order_ids - marketplace
+        if others:
+            return others.action_cancel()
+        return {"type": "ir.actions.act_window_close"}

@@ -36,5 +36,5 @@ class MarketplaceSyncPreview(models.TransientModel):
         readonly=True,
     )
     reason = fields.Text(readonly=True)
-    endpoint = fields.Char(readonly=True)
-    request_body = fields.Text(string="JSON Body", readonly=True)
+    endpoint = fields.Text(string="Requests", readonly=True)
+    request_body = fields.Text(string="JSON Bodies", readonly=True)

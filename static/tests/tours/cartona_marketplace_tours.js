@@ -28,8 +28,8 @@ registry.category("web_tour.tours").add("cartona_marketplace_salesperson", {
             run: "click",
         },
         {
-            content: "The sync is queued",
-            trigger: ".o_notification:contains(Status sync queued)",
+            content: "The order state alone is what Cartona has: nothing is queued",
+            trigger: ".o_notification:contains(Nothing to send)",
         },
         {
             content: "Enhanced Sync",
@@ -37,7 +37,7 @@ registry.category("web_tour.tours").add("cartona_marketplace_salesperson", {
             run: "click",
         },
         {
-            content: "The enhanced sync is queued too",
+            content: "The shipment is Cartona's to learn: the sync is queued",
             trigger: ".o_notification:contains(Status sync queued)",
         },
         {

@@ -1,0 +1,370 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The order reconciler: brings Cartona's view of one order to Odoo's, a step a run.
+
+Shaped like OCA connector's exporter (``synchronizer.py``): :meth:`_reconcile` locks
+the order, skips what needs nothing, plans (``cartona.outbound.plan``, the only place
+that decides what to send), sends one step, records the outcome and queues itself
+again for the rest. One step per transaction: a retry after a lost answer only ever
+re-sends the step whose answer was lost, which Cartona takes as a no-op.
+"""
+
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..cartona import errors, outbound, payloads, statuses
+from ..cartona.client import UPDATE_DETAILS, UPDATE_STATUS
+from .marketplace_sync_log import keep_after_job_rollback
+
+_logger = logging.getLogger(__name__)
+
+ERROR_ACTIVITY = "cartona_marketplace.mail_activity_type_cartona_sync_error"
+#: What the reconciler reads of its order, fetched alone after the lock: not the
+#: order's hundred other columns (notes, amounts, addresses...).
+ORDER_FIELDS = [
+    "name",
+    "state",
+    "company_id",
+    "user_id",
+    "is_marketplace_order",
+    "cartona_id",
+    "delivered_by",
+    "marketplace_config_id",
+    "marketplace_status",
+    "marketplace_cartona_lines",
+    "marketplace_shipped",
+    "marketplace_payment_method",
+    "marketplace_retailer_otp",
+    "marketplace_cancellation_reason",
+    "marketplace_sync_status",
+    "marketplace_error_message",
+    "marketplace_import_error",
+    "cartona_status_raw",
+    "marketplace_sync_job_uuid",
+]
+
+
+class MarketplaceOrderSync(models.AbstractModel):
+    _name = "marketplace.order.sync"
+    _description = "Cartona Order Reconciler"
+
+    # ------------------------------------------------------------------
+    # The job's steps
+    # ------------------------------------------------------------------
+    @api.model
+    def _reconcile(self, order, mapping):
+        """Lock, skip, plan, send one step, record (the body of the order's job)."""
+        # sudo: the sync is the integration's work, whoever's change queued it (a
+        # warehouse user validating a delivery may not read Cartona accounts). The
+        # job's user stays the author of its note and the user of its log.
+        order = order.sudo()
+        if not order._marketplace_lock():
+            return "order deleted"
+        order.invalidate_recordset()
+        order.fetch(ORDER_FIELDS)
+        plan = order._marketplace_plan(mapping)
+        if plan.decision == outbound.BLOCKED:
+            return self._blocked(order, plan)
+        if not plan.steps:
+            return self._nothing_to_send(order, plan)
+        step = plan.steps[0]
+        try:
+            answer = self._send(order, step)
+        except UserError as exc:
+            self._log_blocked(order, step.status, str(exc))
+            self._set_result(order, "error", str(exc))
+            return str(exc)
+        except (errors.TransientError, errors.ProtocolError) as exc:
+            # A malformed answer may hide an applied change: retrying is safe, since
+            # the next plan starts from what Cartona is known to have.
+            return self._retry_later(order, exc)
+        except errors.CartonaError as exc:
+            self._set_result(order, "error", str(exc))
+            return str(exc)
+        more = len(plan.steps) > 1
+        self._accepted(order, step, answer, "syncing" if more else "synced")
+        if more:
+            order._enqueue_status_sync(mapping)
+            return f"sent {self._step_name(step)}; {len(plan.steps) - 1} more queued"
+        return f"sent {self._step_name(step)}"
+
+    @api.model
+    def _blocked(self, order, plan):
+        if plan.reason in outbound.UNBOUND_REASONS:
+            self._set_result(order, "not_synced", False)
+            return plan.reason
+        reason = order._marketplace_plan_text(plan)
+        self._log_blocked(order, plan.params.get("target"), reason)
+        self._set_result(order, "error", reason)
+        return reason
+
+    @api.model
+    def _nothing_to_send(self, order, plan):
+        """Cartona has what Odoo wants, or can take no more: no error is left."""
+        notes = [order._marketplace_plan_text(plan, *note) for note in plan.notes]
+        if plan.decision == outbound.CLOSED and plan.params.get("conflict"):
+            notes.insert(0, order._marketplace_plan_text(plan))
+        for note in notes:
+            # What Odoo has and Cartona cannot take is on record, not an error
+            # that no action could clear.
+            self._log_blocked(order, plan.params.get("target"), note)
+        sync_status = "not_synced" if plan.decision == outbound.WAIT else "synced"
+        self._set_result(order, sync_status, False)
+        return order._marketplace_plan_text(plan)
+
+    @api.model
+    def _send(self, order, step, retailer_otp=None):
+        """Send one step of a plan; returns Cartona's answer."""
+        api_model = self.env["marketplace.api"]
+        config = order.marketplace_config_id
+        if step.kind == outbound.STEP_DETAILS:
+            return api_model.update_order_details(
+                order, [step.details_item(order.cartona_id)], config=config
+            )
+        return api_model.update_single_order_status(
+            order, step.status, config=config, retailer_otp=retailer_otp
+        )
+
+    @api.model
+    def _accepted(self, order, step, answer, sync_status="synced"):
+        """Record what Cartona took, in one write, and say so in the chatter."""
+        values = {"marketplace_sync_date": fields.Datetime.now()}
+        if step.kind == outbound.STEP_DETAILS:
+            values["marketplace_cartona_lines"] = self._lines_after(order, step, answer)
+            note = self.env._(
+                "Cartona accepted the changes to %(count)s lines.",
+                count=len(step.changes),
+            )
+        else:
+            values["marketplace_status"] = step.status
+            note = self.env._(
+                "Cartona accepted the status %(status)s.",
+                status=order._marketplace_status_label(step.status),
+            )
+        self._set_result(order, sync_status, False, **values)
+        # A log note, not message_post: nobody is notified of a routine step. Its
+        # author is the user the job runs as; no email address is looked up for a
+        # note that is never sent.
+        order._message_log(
+            body=note, author_id=self.env.user.partner_id.id, email_from=False
+        )
+
+    @api.model
+    def _lines_after(self, order, step, answer):
+        """Cartona's lines once ``step`` was accepted; Odoo's new lines are marked
+        sent, and linked to Cartona's ids when the answer gives them."""
+        view = outbound.apply_details(
+            outbound.view_from_json(order.marketplace_cartona_lines), step
+        )
+        if step.new_keys:
+            added = dict(
+                zip(
+                    step.new_keys,
+                    (change for change in step.changes if "id" not in change),
+                    strict=True,
+                )
+            )
+            links = outbound.link_new_lines(
+                view,
+                {
+                    key: (change["internal_product_id"], change["amount"])
+                    for key, change in added.items()
+                },
+                outbound.lines_from_answer(answer, order.cartona_id),
+            )
+            for line in order.order_line.filtered(lambda line: str(line.id) in added):
+                ref = links.get(str(line.id))
+                line.write(
+                    {"cartona_line_sent": True, "cartona_line_ref": ref and str(ref)}
+                )
+            for key, ref in links.items():
+                view[ref] = outbound.LineView(added[key]["amount"], added[key]["price"])
+        return outbound.view_to_json(view)
+
+    @api.model
+    def _retry_later(self, order, error):
+        """Transient failure: retry through queue_job, or give up on the last attempt.
+
+        The job's transaction is rolled back before a retry, so the order's state and
+        the attempt's log are written again after the rollback. The last attempt ends
+        the job normally, leaving the order in error with the reason.
+        """
+        job = self._current_job()
+        if job and job.max_retries and job.retry + 1 >= job.max_retries:
+            message = self.env._(
+                "Cartona stayed unavailable after %(count)s attempts: %(error)s",
+                count=job.retry + 1,
+                error=str(error),
+            )
+            self._set_result(order, "error", message)
+            return message
+        message = self.env._(
+            "Cartona is unavailable (%(error)s); the sync will be retried.",
+            error=str(error),
+        )
+        self._set_result(order, "syncing", message, keep_on_rollback=True)
+        raise RetryableJobError(
+            message, seconds=getattr(error, "retry_after", None)
+        ) from error
+
+    @api.model
+    def _current_job(self):
+        uuid = self.env.context.get("job_uuid")
+        if not uuid:
+            return self.env["queue.job"]
+        # sudo: jobs are readable by queue managers only; this reads the job's own row.
+        return self.env["queue.job"].sudo().search([("uuid", "=", uuid)], limit=1)
+
+    # ------------------------------------------------------------------
+    # Confirm Delivery: the delivery plan, sent now
+    # ------------------------------------------------------------------
+    @api.model
+    def _confirm_delivery(self, order, retailer_otp=None):
+        """Send the delivery plan on the single endpoint, step by step, now."""
+        notify = self.env["marketplace.config"]._notify
+        try:
+            # The savepoint keeps the transaction usable for the message below.
+            with self.env.cr.savepoint(flush=False):
+                order._marketplace_lock()
+        except RetryableJobError as exc:
+            raise UserError(
+                self.env._(
+                    "%(order)s is being synced with Cartona right now: try again in a "
+                    "few seconds.",
+                    order=order.name,
+                )
+            ) from exc
+        plan = order._marketplace_plan(target=statuses.DELIVERED)
+        for step in plan.steps:
+            try:
+                answer = self._send(order, step, retailer_otp=retailer_otp)
+            except errors.CartonaError as exc:
+                message = self.env._(
+                    "Cartona did not accept %(step)s: %(error)s",
+                    step=self._step_name(step),
+                    error=str(exc),
+                )
+                self._set_result(order, "error", message)
+                return notify(message, "danger")
+            self._accepted(order, step, answer)
+        return notify(
+            self.env._(
+                "Cartona confirmed the delivery of %(order)s.", order=order.name
+            ),
+            "success",
+        )
+
+    # ------------------------------------------------------------------
+    # Outcomes
+    # ------------------------------------------------------------------
+    @api.model
+    def _set_result(
+        self, order, sync_status, message, keep_on_rollback=False, **values
+    ):
+        """Write the sync outcome (and ``values``, other Cartona fields) in one write;
+        open or close the error activity.
+
+        An import problem (the last version pulled could not be applied) stays the
+        order's error, whatever the outbound side did, until an import clears it:
+        the import reports it, no activity is opened for it here.
+        """
+        vals = dict(values)
+        import_problem = order.marketplace_import_error
+        if import_problem and sync_status != "error":
+            vals.update(
+                marketplace_sync_status="error",
+                marketplace_error_message=import_problem,
+            )
+        else:
+            vals.update(
+                marketplace_sync_status=sync_status, marketplace_error_message=message
+            )
+        # An error activity exists only after an error, whose message stays until a
+        # success: an order that had none needs no activity lookup.
+        had_error = bool(order.marketplace_error_message)
+        # tracking_disable: none of these fields is tracked; the order's tracked
+        # fields need not be read and compared again for each outcome.
+        order.with_context(tracking_disable=True).write(vals)
+        if sync_status == "error":
+            self._alert(order, message)
+        elif had_error and not import_problem:
+            self._close_alert(order)
+        if keep_on_rollback:
+            order_id = order.id
+            keep_after_job_rollback(
+                self.env,
+                lambda env: env["sale.order"].browse(order_id).exists().write(vals),
+                f"the Cartona sync state of order {order_id}",
+            )
+
+    @api.model
+    def _alert(self, orders, reason):
+        """One open activity per order in error, for its salesperson, kept current."""
+        note = self.env._(
+            "<p>%(reason)s</p><p>Fix what the message says (the order, its delivery, "
+            "or the Cartona account), then press <b>Retry</b> on the order.</p>",
+            reason=reason,
+        )
+        activity_type = self.env.ref(ERROR_ACTIVITY)
+        for order in orders:
+            activity = order.activity_ids.filtered(
+                lambda a: a.activity_type_id == activity_type
+            )
+            if activity:
+                activity.note = note
+            else:
+                order.activity_schedule(
+                    ERROR_ACTIVITY,
+                    note=note,
+                    user_id=(order.user_id or self.env.user).id,
+                )
+
+    @api.model
+    def _close_alert(self, orders):
+        if orders.activity_ids:
+            orders.activity_feedback(
+                [ERROR_ACTIVITY], feedback=self.env._("Synced with Cartona.")
+            )
+
+    @api.model
+    def _log_blocked(self, order, status, reason):
+        Log = self.env["marketplace.sync.log"]
+        Log._record(
+            [
+                Log._vals(
+                    order.marketplace_config_id,
+                    "status_push",
+                    "blocked",
+                    order=order,
+                    status_sent=status or False,
+                    error_message=reason,
+                )
+            ]
+        )
+
+    # ------------------------------------------------------------------
+    # Previews
+    # ------------------------------------------------------------------
+    @api.model
+    def _request_preview(self, order, step, config):
+        """The request a step would make, its body with secrets masked."""
+        if step.kind == outbound.STEP_DETAILS:
+            endpoint, body = UPDATE_DETAILS, [step.details_item(order.cartona_id)]
+        else:
+            endpoint = f"{UPDATE_STATUS}/{order.cartona_id}"
+            body = order._marketplace_status_item(
+                step.status, config, retailer_otp="preview"
+            )
+        return {
+            "endpoint": f"POST {config.api_base_url.rstrip('/')}/{endpoint}",
+            "body": payloads.redacted(body),
+        }
+
+    @api.model
+    def _step_name(self, step):
+        if step.kind == outbound.STEP_DETAILS:
+            return self.env._("the order lines")
+        return step.status
