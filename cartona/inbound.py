@@ -11,6 +11,7 @@ identifies one version of a feed entry, so that importing it twice changes nothi
 delivery responsibilities (section 8.2 and the permission matrix of section 5).
 """
 
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -151,6 +152,76 @@ class InboundOrder:
     def product_ids(self):
         """The distinct ``internal_product_id`` values, in line order."""
         return tuple(dict.fromkeys(line.internal_product_id for line in self.lines))
+
+    def to_job(self):
+        """This checked order as JSON values (a queue job's argument).
+
+        The feed entry is checked once, when it is pulled; the import job takes
+        the result back with :meth:`from_job` instead of checking it again.
+        """
+        values = dataclasses.asdict(self)
+        for key, value in values.items():
+            if isinstance(value, datetime.date):
+                values[key] = value.isoformat()
+        values["lines"] = [dataclasses.asdict(line) for line in self.lines]
+        values["warnings"] = list(self.warnings)
+        values[JOB_FORMAT_KEY] = JOB_FORMAT
+        return values
+
+    @classmethod
+    def from_job(cls, values):
+        """The order :meth:`to_job` gave (``values`` is not checked again)."""
+        values = dict(values)
+        values.pop(JOB_FORMAT_KEY, None)
+        for key in DATE_FIELDS:
+            if values.get(key):
+                values[key] = datetime.date.fromisoformat(values[key])
+        values["retailer"] = Retailer(**values["retailer"])
+        values["lines"] = tuple(OrderLine(**line) for line in values["lines"])
+        values["warnings"] = tuple(values.get("warnings") or ())
+        return cls(**values)
+
+
+#: Marks a queue job argument made by :meth:`InboundOrder.to_job`.
+JOB_FORMAT_KEY = "_checked"
+JOB_FORMAT = 1
+
+
+def from_job_or_payload(value):
+    """An :class:`InboundOrder` from an import job's argument: a checked order, or
+    (jobs queued before the feed was checked at pull) a raw feed entry, checked now.
+    Raises :class:`InvalidOrder` for an invalid raw entry."""
+    if isinstance(value, dict) and value.get(JOB_FORMAT_KEY) == JOB_FORMAT:
+        return InboundOrder.from_job(value)
+    return normalize_order(value)
+
+
+@dataclass(frozen=True)
+class LinesDiff:
+    """How the lines of a pulled version differ from the order's, by Cartona id."""
+
+    added: tuple = ()
+    changed: tuple = ()
+    removed: tuple = ()
+
+    def __bool__(self):
+        return bool(self.added or self.changed or self.removed)
+
+
+def diff_lines(current, pulled):
+    """Compare the order's lines with a pulled version's, both given as
+    ``{cartona_line_id: comparable value}``; returns a :class:`LinesDiff` of ids."""
+    return LinesDiff(
+        added=tuple(sorted(pulled.keys() - current.keys())),
+        changed=tuple(
+            sorted(
+                ref
+                for ref in pulled.keys() & current.keys()
+                if pulled[ref] != current[ref]
+            )
+        ),
+        removed=tuple(sorted(current.keys() - pulled.keys())),
+    )
 
 
 def payload_fingerprint(payload):

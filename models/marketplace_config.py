@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..cartona import errors, inbound, statuses
+from ..cartona import errors, statuses
 from .sale_order import CANCELLATION_REASON_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -222,12 +222,14 @@ class MarketplaceConfig(models.Model):
         return self.last_pull_date + interval <= now + PULL_SLACK
 
     def _pull_orders(self):
-        """Read every page of the pull feed and queue one import job per order.
+        """Read every page of the pull feed and queue one import job per valid entry.
 
-        Nothing is imported nor acknowledged here: each order is checked, created or
-        updated by its own job, so one bad order never blocks the others and no
-        transaction spans the whole feed. Returns ``(orders, invalid, error)``; a
-        failing page stops the pull but keeps the jobs of the pages before it.
+        Each entry is checked once, here: an invalid one is logged (once per version)
+        and never queued. Nothing is imported nor acknowledged here: each order is
+        created or updated by its own job, so one bad order never blocks the others
+        and no transaction spans the whole feed. Returns ``(orders, invalid,
+        error)``; a failing page stops the pull but keeps the jobs of the pages
+        before it.
         """
         self.ensure_one()
         processor = self.env["marketplace.order.processor"]
@@ -236,13 +238,8 @@ class MarketplaceConfig(models.Model):
         error = None
         try:
             for page in self.env["marketplace.api"].pull_orders(self):
-                for payload in page:
-                    total += 1
-                    try:
-                        inbound.normalize_order(payload)
-                    except inbound.InvalidOrder:
-                        invalid += 1
-                    processor._enqueue_import(self, payload, pulled_at)
+                total += len(page)
+                invalid += processor._take_feed_page(self, page, pulled_at)
         except errors.CartonaError as exc:
             error = exc
         result = self.env._(

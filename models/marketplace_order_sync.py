@@ -44,6 +44,7 @@ ORDER_FIELDS = [
     "marketplace_import_error",
     "cartona_status_raw",
     "marketplace_sync_job_uuid",
+    "marketplace_pending_since",
 ]
 
 
@@ -282,6 +283,10 @@ class MarketplaceOrderSync(models.AbstractModel):
             vals.update(
                 marketplace_sync_status=sync_status, marketplace_error_message=message
             )
+        if vals["marketplace_sync_status"] in ("synced", "not_synced"):
+            vals["marketplace_pending_since"] = False  # nothing waits any more
+        elif not order.marketplace_pending_since:
+            vals["marketplace_pending_since"] = fields.Datetime.now()
         # An error activity exists only after an error, whose message stays until a
         # success: an order that had none needs no activity lookup.
         had_error = bool(order.marketplace_error_message)

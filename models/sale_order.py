@@ -106,6 +106,13 @@ class SaleOrder(models.Model):
         help="UUID of the last status job queued for this order (Job Queue).",
     )
     marketplace_sync_date = fields.Datetime(copy=False)
+    marketplace_pending_since = fields.Datetime(
+        string="Waiting for Cartona Since",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="When the oldest change Cartona has not taken yet was made.",
+    )
     marketplace_error_message = fields.Text(string="Marketplace Sync Error", copy=False)
     marketplace_status = fields.Selection(
         selection=STATUS_SELECTION,
@@ -342,8 +349,16 @@ class SaleOrder(models.Model):
                 ),
             )._sync_status_to_marketplace(mapping)
             order.marketplace_sync_job_uuid = job.uuid
-        if self:
-            quiet.write({"marketplace_sync_status": "syncing"})
+        waiting_since = quiet.filtered("marketplace_pending_since")
+        if waiting_since:
+            waiting_since.write({"marketplace_sync_status": "syncing"})
+        if quiet - waiting_since:
+            (quiet - waiting_since).write(
+                {
+                    "marketplace_sync_status": "syncing",
+                    "marketplace_pending_since": fields.Datetime.now(),
+                }
+            )
 
     def _marketplace_waiting_jobs(self, mapping):
         """UUIDs of the orders' last jobs that wait to run ``mapping``."""

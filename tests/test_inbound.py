@@ -589,9 +589,8 @@ class TestUpdates(InboundCase):
         with trap_jobs() as trap:
             self.config._pull_orders()
             trap.perform_enqueued_jobs()  # imports only; the ack job is lost
-            trap.assert_jobs_count(
-                1, only=self.env["marketplace.order.processor"]._acknowledge_orders
-            )
+            acknowledgement = self.env["marketplace.order.acknowledgement"]
+            trap.assert_jobs_count(1, only=acknowledgement._acknowledge_orders)
         order = self._order(hashed_id)
         self.assertTrue(order.marketplace_ack_pending)
         self.assertFalse(self._acknowledged(hashed_id))
@@ -1009,7 +1008,7 @@ class TestPullAndAcknowledge(InboundCase):
         )
 
         def acknowledge(env):
-            return env["marketplace.order.processor"]._acknowledge_orders(
+            return env["marketplace.order.acknowledgement"]._acknowledge_orders(
                 self.config.id
             )
 
@@ -1041,8 +1040,9 @@ class TestPullAndAcknowledge(InboundCase):
         processor.with_delay()._import_order(self.config.id, {"hashed_id": "Zz1"})
         job = self.env["queue.job"].search([("method_name", "=", "_import_order")])
         job.state = "started"  # the runner is running it for this configuration
+        acknowledgement = self.env["marketplace.order.acknowledgement"]
         error = self._call_expecting(
-            RetryableJobError, processor._acknowledge_orders, self.config.id
+            RetryableJobError, acknowledgement._acknowledge_orders, self.config.id
         )
         self.assertTrue(error.ignore_retry)
         self.assertFalse(self._acknowledged(hashed_id))
@@ -1051,7 +1051,38 @@ class TestPullAndAcknowledge(InboundCase):
         processor.with_delay()._import_order(self.config.id + 1000, {"hashed_id": "Z"})
         job = self.env["queue.job"].search([("state", "=", "pending")])
         job.state = "started"
-        self.assertIn("1 acknowledged", processor._acknowledge_orders(self.config.id))
+        self.assertIn(
+            "1 acknowledged", acknowledgement._acknowledge_orders(self.config.id)
+        )
+        self.assertTrue(self._acknowledged(hashed_id))
+
+    def test_acknowledgement_reads_the_feed_before_locking_the_orders(self):
+        """No order row is locked while the feed is paged over HTTP: status jobs of
+        those orders go on meanwhile."""
+        hashed_id = self._feed()
+        with trap_jobs() as trap:
+            self.config._pull_orders()
+            trap.perform_enqueued_jobs()  # the import; its ack job waits
+        acknowledgement = self.env["marketplace.order.acknowledgement"]
+        model = type(acknowledgement)
+        calls = []
+        real_read, real_lock = model._read_feed, model._lock
+
+        def read_feed(self_, config):
+            calls.append("read the feed")
+            return real_read(self_, config)
+
+        def lock(self_, orders):
+            calls.append("lock the orders")
+            return real_lock(self_, orders)
+
+        with (
+            mock.patch.object(model, "_read_feed", read_feed),
+            mock.patch.object(model, "_lock", lock),
+        ):
+            result = acknowledgement._acknowledge_orders(self.config.id)
+        self.assertIn("1 acknowledged", result)
+        self.assertEqual(calls, ["read the feed", "lock the orders"])
         self.assertTrue(self._acknowledged(hashed_id))
 
     def test_acknowledgement_rejected_is_asked_again_at_the_next_pull(self):
@@ -1114,13 +1145,43 @@ class TestPullAndAcknowledge(InboundCase):
         self.sandbox.state.add_order(
             self._payload(lines=[self._line(1, "4812", 0, 1)]), fill_defaults=False
         )
-        with trap_jobs() as trap:
+        with trap_jobs() as trap, mute_logger(PROCESSOR):
             action = self.config.action_pull_orders()
-            trap.assert_jobs_count(2)
+            # The invalid entry is checked at pull, logged, and never queued.
+            trap.assert_jobs_count(1)
         self.assertEqual(action["params"]["type"], "warning")
         self.assertIn(
             "2 orders pulled from Cartona, 1 invalid", action["params"]["message"]
         )
+        self.assertEqual(len(self._import_errors()), 1)
+
+    def test_an_invalid_entry_costs_one_log_not_a_job_a_pull(self):
+        bad = self._payload(lines=[self._line(1, "4812", 0, 1)])
+        self.sandbox.state.add_order(bad, fill_defaults=False)
+        with mute_logger(PROCESSOR):
+            for _pull in range(3):
+                with trap_jobs() as trap:
+                    self.config._pull_orders()
+                    trap.assert_jobs_count(0)
+        self.assertEqual(len(self._import_errors()), 1, "logged once per version")
+        self.assertFalse(self._acknowledged(bad["hashed_id"]))
+
+    def test_an_entry_with_an_unknown_product_waits_for_a_product_change(self):
+        hashed_id = self._feed(lines=[self._line(5550101, "NEW-1", 2, 50)])
+        with mute_logger(PROCESSOR):
+            self._sync()
+            self.assertFalse(self._order(hashed_id))
+            with trap_jobs() as trap:
+                self.config._pull_orders()
+                trap.assert_jobs_count(0)  # nothing Odoo lacks has changed
+            self.env["product.product"].create(
+                {"name": "New product", "default_code": "NEW-1", "type": "consu"}
+            )
+            self._sync()
+        self.assertEqual(
+            self._order(hashed_id).order_line.product_id.default_code, "NEW-1"
+        )
+        self.assertTrue(self._acknowledged(hashed_id))
 
     def test_full_cycle_echoes_nothing_back(self):
         supplier = self._feed()

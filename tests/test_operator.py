@@ -124,6 +124,43 @@ class TestOperatorExperience(CartonaCase):
             )
         )
 
+    def test_job_figures_are_per_account_and_count_every_cartona_job(self):
+        other = self.config.copy({"name": "Second account", "auth_token": "t2"})
+        first, second = self._make_order(), self._make_order()
+        second.marketplace_config_id = other
+        (first | second).with_context(skip_marketplace_sync=True).action_confirm()
+        first._enqueue_status_sync("combined")
+        processor = self.env["marketplace.order.processor"]
+        processor.with_delay()._import_order(other.id, {"hashed_id": "X1"})
+        self.env["marketplace.order.acknowledgement"]._enqueue(other)
+        (self.config | other).invalidate_recordset()
+        self.assertEqual(self.config.dashboard_open_jobs, 1)
+        self.assertEqual(other.dashboard_open_jobs, 2, "an import and an ack")
+        action = other.with_context(figure="open_jobs").action_dashboard_open()
+        jobs = self.env["queue.job"].search(action["domain"])
+        self.assertEqual(
+            set(jobs.mapped("method_name")), {"_import_order", "_acknowledge_orders"}
+        )
+        jobs.write({"state": "failed"})
+        (self.config | other).invalidate_recordset()
+        self.assertEqual(
+            (other.dashboard_open_jobs, other.dashboard_failed_jobs), (0, 2)
+        )
+        self.assertEqual(self.config.dashboard_failed_jobs, 0)
+
+    def test_oldest_unsynced_change_is_not_moved_by_other_edits(self):
+        order = self._confirmed()
+        order._enqueue_status_sync("combined")
+        since = order.marketplace_pending_since
+        self.assertTrue(since)
+        order.with_context(skip_marketplace_sync=True).note = "call before delivery"
+        order.flush_recordset()
+        self.config.invalidate_recordset()
+        self.assertEqual(self.config.dashboard_oldest_unsynced, since)
+        self._run_job(order)
+        self.config.invalidate_recordset()
+        self.assertFalse(self.config.dashboard_oldest_unsynced)
+
     def test_dashboard_figures_and_their_lists(self):
         synced = self._confirmed()
         self._run_job(synced)
@@ -144,8 +181,9 @@ class TestOperatorExperience(CartonaCase):
         self.assertEqual(self.config.dashboard_blocked_24h, 1)
         self.assertEqual(
             self.config.dashboard_oldest_unsynced,
-            min(errored.write_date, blocked.write_date),
+            min(errored.marketplace_pending_since, blocked.marketplace_pending_since),
         )
+        self.assertFalse(synced.marketplace_pending_since)
         for figure, expected in (
             ("error", errored | blocked),
             ("synced", synced),

@@ -143,6 +143,19 @@ class TestRules(CartonaCase):
             self.sandbox.state.requests, [], "Test Sync must not call Cartona"
         )
 
+    def test_test_sync_joins_the_base_url_and_the_endpoint_once(self):
+        order = self._make_order()
+        order.with_context(skip_marketplace_sync=True).action_confirm()
+        expected = (
+            f"POST {self.sandbox.base_url.rstrip('/')}"
+            f"/order/update-order-status/{order.cartona_id}"
+        )
+        for base_url in (self.sandbox.base_url.rstrip("/"), self.sandbox.base_url):
+            self.config.api_base_url = base_url
+            action = order.action_test_status_sync()
+            preview = self.env[action["res_model"]].browse(action["res_id"])
+            self.assertEqual(preview.endpoint, expected)
+
     def test_test_sync_shows_the_lines_before_the_statuses(self):
         order = self._make_order(qty=4, content=True)
         order.with_context(skip_marketplace_sync=True).action_confirm()

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
+from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT, new_test_user
 
 from ..sandbox import SandboxServer
 
@@ -85,16 +85,33 @@ class TestUi(HttpCase):
         picking.move_ids.write({"quantity": 2, "picked": True})
         picking.with_context(skip_marketplace_sync=True)._action_done()
 
+        # The people of the README: a salesperson with the Marketplace User group,
+        # an integrator with the Marketplace Manager group; neither an administrator.
+        cls.salesperson = new_test_user(
+            cls.env,
+            login="tour_salesperson",
+            groups="sales_team.group_sale_salesman_all_leads,"
+            "cartona_marketplace.group_marketplace_user",
+        )
+        cls.manager = new_test_user(
+            cls.env,
+            login="tour_manager",
+            groups="sales_team.group_sale_salesman_all_leads,"
+            "cartona_marketplace.group_marketplace_manager",
+        )
+        for user in cls.salesperson | cls.manager:
+            assert not user.has_group("base.group_system")
+
     def test_salesperson_tour(self):
         self.start_tour(
             "/odoo/action-cartona_marketplace.sale_order_action_marketplace",
             "cartona_marketplace_salesperson",
-            login="admin",
+            login=self.salesperson.login,
         )
 
     def test_manager_dashboard_tour(self):
         self.start_tour(
             "/odoo/action-cartona_marketplace.marketplace_dashboard_action",
             "cartona_marketplace_manager_dashboard",
-            login="admin",
+            login=self.manager.login,
         )

@@ -473,3 +473,27 @@ def test_well_formed_lines_always_pass(lines):
 )
 def test_planned_status_takes_a_pulled_cancellation_as_final(stored, pulled, expected):
     assert inbound.planned_status(stored, pulled) == expected
+
+
+def test_a_checked_order_travels_as_json_and_comes_back_equal():
+    import json
+
+    data = inbound.normalize_order(demo_orders(product_ids=["11", "12"])[2])
+    travelled = json.loads(json.dumps(data.to_job()))
+    assert inbound.InboundOrder.from_job(travelled) == data
+    assert inbound.from_job_or_payload(travelled) == data
+
+
+def test_a_raw_payload_job_argument_is_checked_then():
+    payload = demo_orders(product_ids=["11"])[0]
+    assert inbound.from_job_or_payload(payload) == inbound.normalize_order(payload)
+    with pytest.raises(inbound.InvalidOrder):
+        inbound.from_job_or_payload({"hashed_id": "X"})
+
+
+def test_diff_lines_by_cartona_id():
+    diff = inbound.diff_lines(
+        {1: ("a", 3), 2: ("b", 1), 3: ("c", 1)}, {1: ("a", 3), 2: ("b", 2), 4: ("d", 1)}
+    )
+    assert (diff.added, diff.changed, diff.removed) == ((4,), (2,), (3,))
+    assert not inbound.diff_lines({1: "x"}, {1: "x"})

@@ -72,6 +72,13 @@ registry.category("web_tour.tours").add("cartona_marketplace_salesperson", {
             run: "click",
         },
         {
+            content: "The marketplace orders are listed again",
+            trigger: ".o_breadcrumb .active:contains(Marketplace Orders)",
+        },
+        {
+            trigger: ".o_list_view .o_data_cell:contains(TOUR0003)",
+        },
+        {
             content: "Open the filters",
             trigger: ".o_searchview_dropdown_toggler",
             run: "click",
