@@ -2,6 +2,8 @@
 import logging
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -149,8 +151,16 @@ class MarketplaceConfig(models.Model):
                     self.env._("The API base URL must start with https:// or http://.")
                 )
 
+    def _check_caller(self, operation="write"):
+        """The caller may act on these accounts: ``write`` (a Marketplace Manager of
+        their company) before Odoo calls Cartona with an account's token,
+        ``read`` to open what an account shows. Checked first, in every public
+        method: nothing leaves Odoo for someone who may not."""
+        self.check_access(operation)
+
     def action_test_connection(self):
         self.ensure_one()
+        self._check_caller()
         try:
             with self.env["marketplace.api"]._client(self) as client:
                 client.test_connection()
@@ -166,6 +176,7 @@ class MarketplaceConfig(models.Model):
     def action_pull_orders(self):
         """Pull Orders: read the whole feed now and queue the import of every order."""
         self.ensure_one()
+        self._check_caller()
         if not self.has_token:
             raise UserError(self.env._("Set the API token first."))
         total, invalid, error = self._pull_orders()
@@ -190,6 +201,7 @@ class MarketplaceConfig(models.Model):
 
     def action_view_import_errors(self):
         self.ensure_one()
+        self._check_caller("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "cartona_marketplace.marketplace_sync_log_action"
         )
@@ -275,19 +287,26 @@ class MarketplaceConfig(models.Model):
             )
 
     def _alert_token_rejected(self, message):
-        """Tell every marketplace manager once: pushes wait until the token is fixed."""
+        """Tell the account's managers once: pushes wait until the token is fixed.
+
+        The managers of the account's company only: the account's name and
+        Cartona's text are no one else's business.
+        """
         managers = self.env.ref("cartona_marketplace.group_marketplace_manager").users
         managers = managers.filtered(lambda u: u.active and not u.share)
         for config in self:
-            note = self.env._(
-                "<p>Cartona rejects the API token of %(config)s (%(error)s).</p><p>"
-                "Status updates to Cartona wait until a manager enters a valid token "
-                "and presses Test Connection; then use Retry on the orders in error."
-                "</p>",
-                config=config.display_name,
-                error=message,
-            )
-            for user in managers:
+            # Cartona's text is text: escaped into the note, never markup.
+            note = Markup(
+                self.env._(
+                    "<p>Cartona rejects the API token of %(config)s (%(error)s).</p>"
+                    "<p>Status updates to Cartona wait until a manager enters a valid "
+                    "token and presses Test Connection; then use Retry on the orders "
+                    "in error.</p>"
+                )
+            ) % {"config": config.display_name, "error": message}
+            for user in managers.filtered(
+                lambda u, config=config: config.company_id in u.company_ids
+            ):
                 config.activity_schedule(TOKEN_ACTIVITY, note=note, user_id=user.id)
 
     def _get_token(self):

@@ -150,6 +150,7 @@ class MarketplaceConfig(models.Model):
     def action_dashboard_open(self):
         """Open the list a dashboard figure counts (``figure`` in the context)."""
         self.ensure_one()
+        self._check_caller("read")
         figure = self.env.context.get("figure")
         _ = self.env._
         orders = {

@@ -22,12 +22,13 @@ from psycopg2 import errors as pg_errors
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_round
+from odoo.tools import float_round, plaintext2html
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..cartona import inbound, outbound, statuses
 from ..cartona.errors import ERROR_OUTCOMES
+from . import internal
 
 _logger = logging.getLogger(__name__)
 
@@ -169,17 +170,18 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         config = self.env["marketplace.config"].sudo().browse(config_id).exists()
         if not config:
             return "configuration deleted"
-        processor = (
-            self.sudo()
-            .with_company(config.company_id)
-            .with_context(skip_marketplace_sync=True, marketplace_inbound=True)
-        )
+        processor = self.sudo().with_company(config.company_id)._marketplace_inbound()
         pulled_at = fields.Datetime.to_datetime(pulled_at) or fields.Datetime.now()
         try:
             data = inbound.from_job_or_payload(order)
         except inbound.InvalidOrder as exc:
             return processor._reject(config, order, exc, pulled_at)
         return processor._import(config, data, pulled_at)
+
+    def _marketplace_inbound(self):
+        """This model in the import's mode: Cartona's changes are applied, never
+        pushed back (an internal switch, see ``models/internal.py``)."""
+        return internal.switched(self, internal.INBOUND)
 
     @api.model
     def _import(self, config, data, pulled_at):
@@ -250,7 +252,7 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             self.env["marketplace.order.acknowledgement"]._enqueue(config)
         # Level-triggered: whatever Odoo still has that Cartona lacks (a change made
         # while the retailer was editing, say) is planned from Cartona's new view.
-        order.with_context(skip_marketplace_sync=False)._trigger_status_sync()
+        order.with_context(**{internal.KEY: None})._trigger_status_sync()
         self._log_import(
             config,
             data.to_job(),
@@ -446,7 +448,10 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             "phone": retailer.phone or False,
             "mobile": retailer.phone2 or False,
             "street": retailer.address or False,
-            "comment": retailer.address_notes or False,
+            # The retailer's text is text: never markup in the contact's notes.
+            "comment": plaintext2html(retailer.address_notes)
+            if retailer.address_notes
+            else False,
             "country_id": self.env.ref("base.eg").id,
         }
 

@@ -10,6 +10,8 @@ re-sends the step whose answer was lost, which Cartona takes as a no-op.
 
 import logging
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -37,7 +39,6 @@ ORDER_FIELDS = [
     "marketplace_cartona_lines",
     "marketplace_shipped",
     "marketplace_payment_method",
-    "marketplace_retailer_otp",
     "marketplace_cancellation_reason",
     "marketplace_sync_status",
     "marketplace_error_message",
@@ -147,10 +148,12 @@ class MarketplaceOrderSync(models.AbstractModel):
             )
         self._set_result(order, sync_status, False, **values)
         # A log note, not message_post: nobody is notified of a routine step. Its
-        # author is the user the job runs as; no email address is looked up for a
-        # note that is never sent.
+        # author is the user the job runs as (not the superuser of a sudo); no email
+        # address is looked up for a note that is never sent.
         order._message_log(
-            body=note, author_id=self.env.user.partner_id.id, email_from=False
+            body=Markup("%s") % note,  # escaped: labels may carry anything
+            author_id=self.env.user.partner_id.id,
+            email_from=False,
         )
 
     @api.model
@@ -308,11 +311,14 @@ class MarketplaceOrderSync(models.AbstractModel):
     @api.model
     def _alert(self, orders, reason):
         """One open activity per order in error, for its salesperson, kept current."""
-        note = self.env._(
-            "<p>%(reason)s</p><p>Fix what the message says (the order, its delivery, "
-            "or the Cartona account), then press <b>Retry</b> on the order.</p>",
-            reason=reason,
-        )
+        # Cartona's text is text: escaped into the note, never markup.
+        note = Markup(
+            self.env._(
+                "<p>%(reason)s</p><p>Fix what the message says (the order, its "
+                "delivery, or the Cartona account), then press <b>Retry</b> on the "
+                "order.</p>"
+            )
+        ) % {"reason": reason}
         activity_type = self.env.ref(ERROR_ACTIVITY)
         for order in orders:
             activity = order.activity_ids.filtered(

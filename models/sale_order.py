@@ -4,12 +4,13 @@ import json
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import ENQUEUED, PENDING, WAIT_DEPENDENCIES
 
 from ..cartona import inbound, outbound, payloads, statuses
+from . import internal
 
 MAPPINGS = ("basic", "combined")
 STATUS_SELECTION = [
@@ -38,6 +39,18 @@ CANCELLATION_REASON_SELECTION = [
     ("different_prices", "Different prices"),
     ("different_products", "Different products"),
 ]
+MANAGER_GROUP = "cartona_marketplace.group_marketplace_manager"
+USER_GROUP = "cartona_marketplace.group_marketplace_user"
+#: The fields that bind an order to Cartona: set by the import or a manager only.
+BINDING_FIELDS = (
+    "cartona_id",
+    "is_marketplace_order",
+    "marketplace_config_id",
+    "delivered_by",
+    "marketplace_payment_method",
+    "marketplace_status",
+    "marketplace_cartona_lines",
+)
 #: Plans a person must see on the order: a line Cartona cannot take.
 LINE_REASONS = frozenset(
     {
@@ -54,17 +67,19 @@ class SaleOrder(models.Model):
 
     cartona_id = fields.Char(
         string="External Order ID",
+        tracking=True,
         index=True,
         copy=False,
         help="Cartona's order id (hashed_id).",
     )
     is_marketplace_order = fields.Boolean(
-        string="Marketplace Order", copy=False, index=True
+        string="Marketplace Order", copy=False, index=True, tracking=True
     )
     marketplace_config_id = fields.Many2one(
         comodel_name="marketplace.config",
         string="Cartona Configuration",
         copy=False,
+        tracking=True,
         check_company=True,
         ondelete="restrict",
     )
@@ -75,6 +90,7 @@ class SaleOrder(models.Model):
         ],
         default=statuses.DELIVERED_BY_SUPPLIER,
         copy=False,
+        tracking=True,
         help="Who delivers the order. Orders delivered by Cartona only send a "
         "cancellation to Cartona; Cartona drives their shipping and delivery.",
     )
@@ -87,6 +103,7 @@ class SaleOrder(models.Model):
         ],
         default=statuses.PAYMENT_STANDARD,
         copy=False,
+        tracking=True,
     )
     marketplace_sync_status = fields.Selection(
         selection=[
@@ -133,12 +150,6 @@ class SaleOrder(models.Model):
         string="Cancellation Reason",
         copy=False,
         help="Sent to Cartona with the cancellation. Defaults to the configuration's.",
-    )
-    marketplace_retailer_otp = fields.Char(
-        string="Retailer OTP",
-        copy=False,
-        help="One-time code from the retailer, needed by Cartona to accept the "
-        "delivery of installment and wallet top-up orders.",
     )
     marketplace_otp_required = fields.Boolean(
         string="OTP Required", compute="_compute_marketplace_otp_required"
@@ -199,6 +210,8 @@ class SaleOrder(models.Model):
         string="Pickup OTP",
         copy=False,
         readonly=True,
+        # The people who hand the goods to Cartona's courier, no one else.
+        groups="stock.group_stock_user",
         help="Orders delivered by Cartona: the code checked when the courier collects "
         "the goods.",
     )
@@ -273,13 +286,61 @@ class SaleOrder(models.Model):
             order.marketplace_sync_log_count = counts.get(order, 0)
 
     # ------------------------------------------------------------------
-    # Triggers
+    # Triggers, and who may bind an order to Cartona
     # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._marketplace_check_binding(vals)
+        return super().create(vals_list)
+
     def write(self, vals):
+        self._marketplace_check_binding(vals)
         result = super().write(vals)
         if "state" in vals:
             self._trigger_status_sync()
         return result
+
+    def _marketplace_check_binding(self, vals):
+        """Refuse changes to the fields that bind an order to Cartona, unless made by
+        the import (as superuser) or a Marketplace Manager.
+
+        Whoever may edit a quotation could otherwise forge a Cartona order (someone
+        else's id, an account) and have Odoo push statuses for it, or switch a
+        Cartona-delivered order to the supplier. A value equal to the field's
+        default (a new ordinary order) or to the order's own is no change.
+        """
+        if self.env.su or self.env.user.has_group(MANAGER_GROUP):
+            return
+        changed = [
+            name
+            for name in BINDING_FIELDS
+            if name in vals and self._marketplace_binding_differs(name, vals[name])
+        ]
+        if changed:
+            labels = [
+                self._fields[name]._description_string(self.env) for name in changed
+            ]
+            raise AccessError(
+                self.env._(
+                    "Only a Marketplace Manager may change %(fields)s: these fields "
+                    "bind an order to Cartona.",
+                    fields=", ".join(labels),
+                )
+            )
+
+    def _marketplace_binding_differs(self, name, value):
+        field = self._fields[name]
+        new = field.convert_to_cache(value, self.browse(), validate=False)
+        if not self:
+            default = self.default_get([name]).get(name)
+            return bool(new) and new != field.convert_to_cache(
+                default, self.browse(), validate=False
+            )
+        return any(
+            field.convert_to_cache(order[name], order, validate=False) != new
+            for order in self
+        )
 
     def _action_cancel(self):
         for order in self:
@@ -298,11 +359,18 @@ class SaleOrder(models.Model):
         something to send (or a rule a person must see) gets one job, run after this
         transaction commits; a rolled-back change sends nothing.
         """
-        if self.env.context.get("skip_marketplace_sync"):
+        if internal.is_on(self.env, internal.NO_SYNC) or internal.is_on(
+            self.env, internal.INBOUND
+        ):
             return self.browse()
         to_sync = self.filtered(lambda o: o._marketplace_push_due("combined"))
         to_sync._enqueue_status_sync("combined")
         return to_sync
+
+    def _marketplace_without_sync(self):
+        """These orders, changed without telling Cartona (a state set up by code:
+        tests, data fixes). Private: no client can call it nor send the switch."""
+        return internal.switched(self, internal.NO_SYNC)
 
     def _marketplace_content_changed(self):
         """Lines changed: the orders whose lines are Cartona's may have some to send."""
@@ -677,7 +745,7 @@ class SaleOrder(models.Model):
                 self.cartona_id,
                 status,
                 payment_method=self.marketplace_payment_method,
-                retailer_otp=extra.get("retailer_otp") or self.marketplace_retailer_otp,
+                retailer_otp=extra.get("retailer_otp"),
                 cancellation_reason=extra.get("cancellation_reason")
                 or self.marketplace_cancellation_reason
                 or config.default_cancellation_reason,
@@ -729,6 +797,19 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
     # Buttons
     # ------------------------------------------------------------------
+    def _marketplace_check_rights(self):
+        """The caller may make Odoo talk to Cartona about these orders: a Marketplace
+        User who may edit them. Checked before anything is queued or sent: a button
+        is also a method anyone logged in can call over RPC."""
+        if not (self.env.su or self.env.user.has_group(USER_GROUP)):
+            raise AccessError(
+                self.env._(
+                    "Only Marketplace Users may sync orders with Cartona; ask an "
+                    "administrator for the group."
+                )
+            )
+        self.check_access("write")
+
     def action_manual_sync_to_marketplace(self):
         """Sync Status: enqueue a push of the basic mapping (order state only)."""
         return self._marketplace_manual_sync("basic")
@@ -738,6 +819,7 @@ class SaleOrder(models.Model):
         return self._marketplace_manual_sync("combined")
 
     def _marketplace_manual_sync(self, mapping):
+        self._marketplace_check_rights()
         plans = {order: order._marketplace_plan(mapping) for order in self}
         blocked = [
             order._marketplace_plan_text(plan)
@@ -782,6 +864,7 @@ class SaleOrder(models.Model):
     def action_test_status_sync(self):
         """Test Sync: show what a sync would send, without calling Cartona."""
         self.ensure_one()
+        self._marketplace_check_rights()
         preview = self.env["marketplace.sync.preview"].create(
             self._marketplace_preview_vals()
         )
@@ -844,6 +927,7 @@ class SaleOrder(models.Model):
     def action_confirm_marketplace_delivery(self):
         """Confirm Delivery: tell Cartona the shipped order was delivered."""
         self.ensure_one()
+        self._marketplace_check_rights()
         self._marketplace_check_delivery_confirmable()
         if self.marketplace_otp_required:
             return {
@@ -888,11 +972,17 @@ class SaleOrder(models.Model):
         (e.g. a wrong OTP) is shown and leaves the order as it was.
         """
         self.ensure_one()
+        self._marketplace_check_rights()
         self._marketplace_check_delivery_confirmable()
-        return self.env["marketplace.order.sync"]._confirm_delivery(self, retailer_otp)
+        # sudo: rights checked above; what Cartona accepts is recorded by the
+        # integration (the fields that bind an order to Cartona are not the user's).
+        return self.env["marketplace.order.sync"]._confirm_delivery(
+            self.sudo(), retailer_otp
+        )
 
     def action_marketplace_retry(self):
         """Retry: queue a new sync of the selected orders (form button, list action)."""
+        self._marketplace_check_rights()
         orders = self.filtered("is_marketplace_order")
         plans = {order: order._marketplace_plan("combined") for order in orders}
         to_send = orders.filtered(lambda o: plans[o].decision == outbound.SEND)
@@ -972,7 +1062,7 @@ class SaleOrder(models.Model):
             lambda o: o.is_marketplace_order
             and o.marketplace_status == statuses.EDITING
         )
-        if editing and not self.env.context.get("marketplace_inbound"):
+        if editing and not internal.is_on(self.env, internal.INBOUND):
             raise UserError(
                 self.env._(
                     "The retailer is editing %(orders)s on Cartona: wait until Cartona "

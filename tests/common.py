@@ -7,9 +7,13 @@ from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..cartona import statuses
+from ..models import internal
 from ..sandbox import SandboxServer
 
 SANDBOX_TOKEN = "sandbox-token-for-odoo-tests"
+#: ``with_context(**NO_SYNC)``: set a state up without telling Cartona (an internal
+#: switch: no client can send it, see models/internal.py).
+NO_SYNC = {internal.KEY: frozenset({internal.NO_SYNC})}
 PAYMENT_AMOUNTS = {
     statuses.PAYMENT_STANDARD: {},
     statuses.PAYMENT_INSTALLMENT: {"installment_cost": 900},

@@ -18,7 +18,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..cartona import errors, inbound
 from ..models.marketplace_order_processor import IMPORT_LOCK_KEY
-from .common import PAYMENT_AMOUNTS, CartonaCase
+from .common import NO_SYNC, PAYMENT_AMOUNTS, CartonaCase
 
 _ids = count(1)
 PROCESSOR = "odoo.addons.cartona_marketplace.models.marketplace_order_processor"
@@ -666,7 +666,7 @@ class TestUpdates(InboundCase):
         self._sync()
         order = self._order(hashed_id)
         # Confirmed in Odoo; Cartona does not know yet (the push is still queued).
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         lines = [(line.product_id, line.product_uom_qty) for line in order.order_line]
         self.sandbox.state.retailer_edit(
             hashed_id, [self._line(5550101, "4812", 9, 350)]
@@ -689,8 +689,8 @@ class TestUpdates(InboundCase):
         )
         # The person takes Cartona's version: back to quotation, the next pull
         # updates the lines and clears the flag.
-        order.with_context(skip_marketplace_sync=True)._action_cancel()
-        order.with_context(skip_marketplace_sync=True).action_draft()
+        order.with_context(**NO_SYNC)._action_cancel()
+        order.with_context(**NO_SYNC).action_draft()
         self._sync()
         self.assertEqual(order.order_line.product_uom_qty, 9)
         self.assertEqual(order.marketplace_sync_status, "synced")
@@ -837,7 +837,7 @@ class TestStatuses(InboundCase):
 
     def test_retailer_cancellation_before_shipping(self):
         hashed_id, order = self._imported(status="pending")
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         picking = order.picking_ids
         self.sandbox.state.retailer_cancel(hashed_id, "different_prices")
         self._sync()
@@ -861,8 +861,8 @@ class TestStatuses(InboundCase):
     @mute_logger(PROCESSOR)
     def test_retailer_cancellation_after_shipping_is_flagged(self):
         hashed_id, order = self._imported()
-        order.with_context(skip_marketplace_sync=True).action_confirm()
-        picking = self._ship(order.with_context(skip_marketplace_sync=True))
+        order.with_context(**NO_SYNC).action_confirm()
+        picking = self._ship(order.with_context(**NO_SYNC))
         self.sandbox.state.retailer_cancel(hashed_id)
         self._sync()
         self.assertEqual(order.state, "sale", "goods left: not cancelled")
@@ -874,7 +874,7 @@ class TestStatuses(InboundCase):
         self.assertIn(self._logs("order_import")[-1], self._import_errors())
         self._assert_nothing_echoed()
         # Once the person processed the return and cancelled, the next pull agrees.
-        order.with_context(skip_marketplace_sync=True)._action_cancel()
+        order.with_context(**NO_SYNC)._action_cancel()
         self._sync()
         self.assertEqual(order.marketplace_status, "cancelled_by_retailer")
         self.assertEqual(order.marketplace_sync_status, "synced")
@@ -907,7 +907,7 @@ class TestStatuses(InboundCase):
         self._sync()
         self.assertEqual(order.marketplace_status, "delivered")
         self.assertNotEqual(order.picking_ids.state, "done", "not configured")
-        self._ship(order.with_context(skip_marketplace_sync=True))
+        self._ship(order.with_context(**NO_SYNC))
         self.sandbox.state.set_status(hashed_id, "returned")
         self._sync()
         self.assertEqual(order.marketplace_status, "returned")

@@ -3,7 +3,7 @@ from odoo.tests import Form, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .common import CartonaCase
+from .common import NO_SYNC, CartonaCase
 
 ERROR_ACTIVITY = "cartona_marketplace.mail_activity_type_cartona_sync_error"
 TOKEN_ACTIVITY = "cartona_marketplace.mail_activity_type_cartona_token_rejected"
@@ -15,7 +15,7 @@ class TestOperatorExperience(CartonaCase):
 
     def _confirmed(self, **kwargs):
         order = self._make_order(**kwargs)
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         return order
 
     def _error_activities(self, order):
@@ -128,7 +128,7 @@ class TestOperatorExperience(CartonaCase):
         other = self.config.copy({"name": "Second account", "auth_token": "t2"})
         first, second = self._make_order(), self._make_order()
         second.marketplace_config_id = other
-        (first | second).with_context(skip_marketplace_sync=True).action_confirm()
+        (first | second).with_context(**NO_SYNC).action_confirm()
         first._enqueue_status_sync("combined")
         processor = self.env["marketplace.order.processor"]
         processor.with_delay()._import_order(other.id, {"hashed_id": "X1"})
@@ -153,7 +153,7 @@ class TestOperatorExperience(CartonaCase):
         order._enqueue_status_sync("combined")
         since = order.marketplace_pending_since
         self.assertTrue(since)
-        order.with_context(skip_marketplace_sync=True).note = "call before delivery"
+        order.with_context(**NO_SYNC).note = "call before delivery"
         order.flush_recordset()
         self.config.invalidate_recordset()
         self.assertEqual(self.config.dashboard_oldest_unsynced, since)
@@ -169,9 +169,7 @@ class TestOperatorExperience(CartonaCase):
         self._run_job(errored)
         # A line Cartona cannot take (half a box): the rules refuse the job.
         blocked = self._confirmed(content=True)
-        blocked.order_line.with_context(
-            skip_marketplace_sync=True
-        ).product_uom_qty = 2.5
+        blocked.order_line.with_context(**NO_SYNC).product_uom_qty = 2.5
         self._run_job(blocked)
         self.config.invalidate_recordset()
         self.assertEqual(self.config.dashboard_synced_count, 1)

@@ -7,7 +7,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..models.marketplace_api import http_session
-from .common import SANDBOX_TOKEN, CartonaCase
+from .common import NO_SYNC, SANDBOX_TOKEN, CartonaCase
 
 
 @tagged("post_install", "-at_install")
@@ -16,7 +16,7 @@ class TestSyncJob(CartonaCase):
 
     def _confirmed(self, **kwargs):
         order = self._make_order(**kwargs)
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         return order
 
     def _status_requests(self):
@@ -113,7 +113,7 @@ class TestSyncJob(CartonaCase):
         """Cartona takes nothing after delivered: said on record, never an error
         that no action could clear."""
         order = self._confirmed(cartona_status="delivered")
-        order.with_context(skip_marketplace_sync=True)._action_cancel()
+        order.with_context(**NO_SYNC)._action_cancel()
         result = self._run_job(order)
         self.assertIn("takes no change after delivery", result)
         self.assertEqual(self._status_requests(), [])
@@ -143,7 +143,7 @@ class TestSyncJob(CartonaCase):
     def test_cancellation_carries_the_reason(self):
         order = self._confirmed()
         order.marketplace_cancellation_reason = "out_of_stock"
-        order.with_context(skip_marketplace_sync=True)._action_cancel()
+        order.with_context(**NO_SYNC)._action_cancel()
         self._run_job(order)
         self.assertEqual(self._history(order), ["cancelled_by_supplier"])
         sent = self._status_requests()[-1]["body"]
@@ -158,7 +158,7 @@ class TestSyncJob(CartonaCase):
         self.assertEqual(self._status_requests(), [])
         self.assertFalse(self._logs(order), "nothing to send is not a rule broken")
         self.assertNotEqual(order.marketplace_sync_status, "error")
-        order.with_context(skip_marketplace_sync=True)._action_cancel()
+        order.with_context(**NO_SYNC)._action_cancel()
         self._run_job(order)
         self.assertEqual(self._history(order), ["cancelled_by_supplier"])
 
@@ -222,7 +222,7 @@ class TestSyncJob(CartonaCase):
         order = self._confirmed(cartona_status="approved")
         # The retailer cannot cancel anymore, Cartona already delivered it meanwhile.
         self.sandbox.state.set_status(order.cartona_id, "delivered")
-        order.with_context(skip_marketplace_sync=True)._action_cancel()
+        order.with_context(**NO_SYNC)._action_cancel()
         result = self._run_job(order)
         self.assertEqual(order.marketplace_sync_status, "error")
         self.assertIn("delivered", order.marketplace_error_message)
@@ -282,7 +282,7 @@ class TestSyncJob(CartonaCase):
             Command.create({"product_id": product.id, "product_uom_qty": 1})
             for product in products
         ]
-        large.with_context(skip_marketplace_sync=True).action_confirm()
+        large.with_context(**NO_SYNC).action_confirm()
         self._run_job(self._confirmed())  # warms the registry caches, as in a worker
         counts = {}
         for step in ("approved", "assigned_to_salesman"):
@@ -314,7 +314,7 @@ class TestDeliveryConfirmation(CartonaCase):
     def _shipped(self, **kwargs):
         order = self._make_order(cartona_status="approved", **kwargs)
         self.sandbox.state.set_status(order.cartona_id, "approved")
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         self._ship(order)
         return order
 
@@ -374,7 +374,7 @@ class TestDeliveryConfirmation(CartonaCase):
         from odoo.exceptions import UserError
 
         order = self._make_order()
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         with self.assertRaisesRegex(UserError, "not shipped"):
             order.action_confirm_marketplace_delivery()
         by_cartona = self._shipped(delivered_by="delivered_by_cartona")

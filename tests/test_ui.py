@@ -4,6 +4,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT, new_test_user
 
 from ..sandbox import SandboxServer
+from .common import NO_SYNC
 
 TOKEN = "tour-token"
 
@@ -83,7 +84,7 @@ class TestUi(HttpCase):
         picking = orders[0].picking_ids
         picking.action_assign()
         picking.move_ids.write({"quantity": 2, "picked": True})
-        picking.with_context(skip_marketplace_sync=True)._action_done()
+        picking.with_context(**NO_SYNC)._action_done()
 
         # The people of the README: a salesperson with the Marketplace User group,
         # an integrator with the Marketplace Manager group; neither an administrator.

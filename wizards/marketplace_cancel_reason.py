@@ -26,8 +26,11 @@ class MarketplaceCancelReason(models.TransientModel):
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
         orders = self.env["sale.order"].browse(self.env.context.get("active_ids", []))
+        orders.check_access("write")  # only orders the user may cancel
         values.setdefault("order_ids", [fields.Command.set(orders.ids)])
-        reason = orders.marketplace_config_id[:1].default_cancellation_reason
+        # sudo: the account's default reason, for whoever may cancel the order (a
+        # salesperson need not read Cartona accounts).
+        reason = orders.sudo().marketplace_config_id[:1].default_cancellation_reason
         if reason in statuses.SUPPLIER_CANCELLATION_REASONS:
             values.setdefault("cancellation_reason", reason)
         return values
