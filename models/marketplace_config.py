@@ -111,6 +111,22 @@ class MarketplaceConfig(models.Model):
         "The product must be active, saleable and of this company (or shared). An "
         "order with a line that matches no product, or several, is not imported.",
     )
+    user_id = fields.Many2one(
+        comodel_name="res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        domain=[("share", "=", False)],
+        check_company=True,
+        help="Salesperson of the orders imported from this account, and who is "
+        "told when one of them cannot be synced (when the order has no salesperson "
+        "of its own).",
+    )
+    team_id = fields.Many2one(
+        comodel_name="crm.team",
+        string="Sales Team",
+        check_company=True,
+        help="Sales team of the orders imported from this account.",
+    )
     auto_confirm_approved = fields.Boolean(
         string="Confirm Orders Approved on Cartona",
         default=True,

@@ -154,10 +154,10 @@ class MarketplaceConfig(models.Model):
         figure = self.env.context.get("figure")
         _ = self.env._
         orders = {
-            "not_synced": _("Orders Not Synced"),
-            "syncing": _("Orders Syncing"),
-            "synced": _("Orders Synced"),
-            "error": _("Orders in Error"),
+            "not_synced": _("Orders Not Sent"),
+            "syncing": _("Orders Being Sent"),
+            "synced": _("Orders Up to Date"),
+            "error": _("Orders Needing Attention"),
         }
         if figure in orders:
             return self._dashboard_action(
@@ -185,7 +185,7 @@ class MarketplaceConfig(models.Model):
         if figure == "oldest_unsynced":
             return self._dashboard_action(
                 "sale.order",
-                _("Unsynced Orders"),
+                _("Orders Waiting for Cartona"),
                 self._dashboard_order_domain()
                 + [("marketplace_pending_since", "!=", False)],
             )

@@ -500,6 +500,9 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             is_marketplace_order=True,
             cartona_id=data.hashed_id,
             marketplace_config_id=config.id,
+            # A person, never the user the pull runs as (OdooBot for the cron).
+            user_id=self._responsible(config).id,
+            team_id=config.team_id.id,
             marketplace_sync_status="synced",
             marketplace_sync_date=fields.Datetime.now(),
             marketplace_cartona_lines=outbound.view_to_json(
@@ -538,6 +541,14 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             ),
         )
         return order, True
+
+    @api.model
+    def _responsible(self, config):
+        """The account's responsible, if a person who may still act."""
+        user = config.user_id
+        if user.active and not user.share and user != self.env.ref("base.user_root"):
+            return user
+        return self.env["res.users"]
 
     @api.model
     def _header_vals(self, data, pulled_at):

@@ -5,6 +5,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import ENQUEUED, PENDING, WAIT_DEPENDENCIES
@@ -107,14 +108,24 @@ class SaleOrder(models.Model):
     )
     marketplace_sync_status = fields.Selection(
         selection=[
-            ("not_synced", "Not Synced"),
-            ("syncing", "Syncing"),
-            ("synced", "Synced"),
-            ("error", "Error"),
+            ("not_synced", "Not Sent"),
+            ("syncing", "Sending"),
+            ("synced", "Up to Date"),
+            ("error", "Needs Attention"),
         ],
+        string="Cartona Sync",
         default="not_synced",
         copy=False,
         index=True,
+        help="Whether Cartona has every change of this order: Up to Date; Sending "
+        "(Odoo is telling Cartona, or will try again); Needs Attention (a person "
+        "must act: the message says what); Not Sent (nothing to send yet).",
+    )
+    marketplace_sync_due = fields.Boolean(
+        string="Something to Send", compute="_compute_marketplace_sync_due"
+    )
+    marketplace_status_sync_due = fields.Boolean(
+        string="Order Status to Send", compute="_compute_marketplace_sync_due"
     )
     marketplace_sync_job_uuid = fields.Char(
         string="Last Sync Job",
@@ -133,9 +144,9 @@ class SaleOrder(models.Model):
     marketplace_error_message = fields.Text(string="Marketplace Sync Error", copy=False)
     marketplace_status = fields.Selection(
         selection=STATUS_SELECTION,
-        string="Cartona Status",
+        string="Status on Cartona",
         copy=False,
-        help="The last status Cartona accepted for this order.",
+        help="The order's status on Cartona, as Cartona last accepted or sent it.",
     )
     marketplace_cartona_lines = fields.Json(
         string="Lines on Cartona",
@@ -169,12 +180,13 @@ class SaleOrder(models.Model):
 
     # Inbound: what Cartona's pull feed says, written by marketplace.order.processor.
     cartona_status_raw = fields.Char(
-        string="Cartona Status (as sent)",
+        string="Status in Last Pull",
         copy=False,
         readonly=True,
         help="The status of the last version pulled from Cartona, as Cartona wrote "
-        "it, unknown statuses included.",
+        "it, unknown statuses included. Shown when it is not the Status on Cartona.",
     )
+    cartona_status_differs = fields.Boolean(compute="_compute_cartona_status_differs")
     cartona_retailer_code = fields.Char(
         string="Retailer Code", copy=False, readonly=True
     )
@@ -274,6 +286,26 @@ class SaleOrder(models.Model):
         for order in self:
             order.marketplace_shipped = (
                 order.is_marketplace_order and order._marketplace_all_shipped()
+            )
+
+    @api.depends("cartona_status_raw", "marketplace_status")
+    def _compute_cartona_status_differs(self):
+        for order in self:
+            order.cartona_status_differs = bool(order.cartona_status_raw) and (
+                order.cartona_status_raw != order.marketplace_status
+            )
+
+    def _compute_marketplace_sync_due(self):
+        # The buttons show only when they can do something: a plan with steps.
+        for order in self:
+            order.marketplace_sync_due = order.marketplace_status_sync_due = False
+            if not (order.is_marketplace_order and order.cartona_id and order.id):
+                continue
+            combined = order._marketplace_plan("combined")
+            basic = order._marketplace_plan("basic")
+            order.marketplace_sync_due = combined.decision == outbound.SEND
+            order.marketplace_status_sync_due = (
+                basic.decision == outbound.SEND and basic.steps != combined.steps
             )
 
     def _compute_marketplace_sync_log_count(self):
@@ -760,20 +792,25 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
     # The job
     # ------------------------------------------------------------------
-    def _marketplace_lock(self):
+    def _marketplace_lock(self, extra=None):
         """Row lock so that two jobs for one order never both push.
 
-        Returns whether the order still exists. NO KEY UPDATE: sync logs written
-        through another cursor may still reference it. No savepoint: a busy order
-        raises, and the caller's transaction is rolled back anyway (a job is retried,
-        a button shows the error), so the lock costs one statement.
+        Returns whether the order still exists; with ``extra`` (an ``SQL`` that
+        continues the select list, joined from ``sale_order so``), the other values
+        it selects, or ``None`` when the order is gone. NO KEY UPDATE: sync logs
+        written through another cursor may still reference it. No savepoint: a busy
+        order raises, and the caller's transaction is rolled back anyway (a job is
+        retried, a button shows the error), so the lock costs one statement.
         """
+        if extra is not None:
+            self.flush_recordset(["user_id"])  # the statement reads it from the row
+        query = SQL(
+            "SELECT so.id %s WHERE so.id = %s FOR NO KEY UPDATE OF so NOWAIT",
+            extra or SQL("FROM sale_order so"),
+            self.id,
+        )
         try:
-            self.env.cr.execute(
-                "SELECT id FROM sale_order WHERE id = %s FOR NO KEY UPDATE NOWAIT",
-                (self.id,),
-                log_exceptions=False,  # contention is expected, not an error
-            )
+            self.env.cr.execute(query, log_exceptions=False)  # contention: expected
         except (pg_errors.LockNotAvailable, pg_errors.SerializationFailure) as exc:
             # Nothing may be read any more: the failed statement aborted the
             # transaction, hence the id rather than the name.
@@ -782,7 +819,10 @@ class SaleOrder(models.Model):
                 seconds=5,
                 ignore_retry=True,
             ) from exc
-        return bool(self.env.cr.fetchone())
+        row = self.env.cr.fetchone()
+        if extra is None:
+            return bool(row)
+        return row[1:] if row else None
 
     def _sync_status_to_marketplace(self, mapping="combined"):
         """Reconcile this order with Cartona (the queue job, marketplace.order.sync).
@@ -938,7 +978,7 @@ class SaleOrder(models.Model):
                 "target": "new",
                 "context": {"default_order_id": self.id},
             }
-        return self._marketplace_confirm_delivery()
+        return self._marketplace_confirm_delivery()[1]
 
     def _marketplace_check_delivery_confirmable(self):
         """The delivery plan, or a UserError saying why there is none."""
@@ -968,17 +1008,20 @@ class SaleOrder(models.Model):
     def _marketplace_confirm_delivery(self, retailer_otp=None):
         """Send the delivery plan now (lines, then each status up to ``delivered``).
 
-        The order becomes delivery-confirmed only once Cartona accepts; a rejection
-        (e.g. a wrong OTP) is shown and leaves the order as it was.
+        The order becomes delivery-confirmed only once Cartona accepts. Returns
+        ``(outcome, notification)`` (see ``marketplace.order.sync._confirm_delivery``):
+        a refused code leaves the order as it was, for the person to type it again.
         """
         self.ensure_one()
         self._marketplace_check_rights()
         self._marketplace_check_delivery_confirmable()
         # sudo: rights checked above; what Cartona accepts is recorded by the
         # integration (the fields that bind an order to Cartona are not the user's).
-        return self.env["marketplace.order.sync"]._confirm_delivery(
+        outcome, message = self.env["marketplace.order.sync"]._confirm_delivery(
             self.sudo(), retailer_otp
         )
+        kind = "success" if outcome == "delivered" else "danger"
+        return outcome, self.env["marketplace.config"]._notify(message, kind)
 
     def action_marketplace_retry(self):
         """Retry: queue a new sync of the selected orders (form button, list action)."""
@@ -1022,7 +1065,9 @@ class SaleOrder(models.Model):
         at once with the account's default reason.
         """
         if not self.env.context.get("disable_cancel_warning") and any(
-            order._marketplace_cancel_needs_reason() for order in self
+            order._marketplace_cancel_needs_reason()
+            or order._marketplace_cancel_warning()
+            for order in self
         ):
             return {
                 "type": "ir.actions.act_window",
@@ -1047,6 +1092,17 @@ class SaleOrder(models.Model):
             return False
         plan = self._marketplace_plan(target=statuses.CANCELLED_BY_SUPPLIER)
         return statuses.CANCELLED_BY_SUPPLIER in plan.status_steps
+
+    def _marketplace_cancel_warning(self):
+        """What cancelling means on Cartona when Cartona can no longer take it (the
+        order is delivered, returned or cancelled there), or ``False``."""
+        self.ensure_one()
+        if self.state == "cancel" or not self.is_marketplace_order:
+            return False
+        plan = self._marketplace_plan(target=statuses.CANCELLED_BY_SUPPLIER)
+        if plan.decision == outbound.CLOSED and plan.params.get("conflict"):
+            return self._marketplace_plan_text(plan)
+        return False
 
     def action_view_marketplace_sync_logs(self):
         self.ensure_one()

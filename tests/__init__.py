@@ -12,3 +12,4 @@ from . import test_i18n
 from . import test_sync_log_cleanup
 from . import test_content
 from . import test_rights
+from . import test_people

@@ -36,6 +36,7 @@ class CartonaCase(TransactionCase):
         cls.config = cls.env["marketplace.config"].create(
             {
                 "name": "Cartona sandbox",
+                "user_id": cls.env.ref("base.user_admin").id,
                 "api_base_url": cls.sandbox.base_url,
                 "auth_token": SANDBOX_TOKEN,
                 "timeout": 2,
@@ -90,6 +91,7 @@ class CartonaCase(TransactionCase):
         order = self.env["sale.order"].create(
             {
                 "partner_id": self.retailer.id,
+                "user_id": self.env.ref("base.user_admin").id,
                 "warehouse_id": self.warehouse.id,
                 "is_marketplace_order": marketplace,
                 "cartona_id": hashed_id,

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -29,7 +29,10 @@ class TestOperatorExperience(CartonaCase):
 
     def test_error_creates_one_activity_and_success_closes_it(self):
         order = self._confirmed(cartona_status="pending")
-        order.user_id = self.env.user
+        salesperson = new_test_user(
+            self.env, login="cm_op_seller", groups="sales_team.group_sale_salesman"
+        )
+        order.user_id = salesperson
         self.sandbox.state.add_fault(
             "error", count=2, status=400, body={"error": "nope"}
         )
@@ -37,7 +40,7 @@ class TestOperatorExperience(CartonaCase):
         self._run_job(order, "basic")
         activity = self._error_activities(order)
         self.assertEqual(len(activity), 1, "repeated errors must not pile up")
-        self.assertEqual(activity.user_id, self.env.user)
+        self.assertEqual(activity.user_id, salesperson)
         self.assertIn("nope", activity.note)
         self.assertIn("Retry", activity.note)
         self._run_job(order)

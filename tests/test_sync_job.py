@@ -167,7 +167,7 @@ class TestSyncJob(CartonaCase):
         self.sandbox.state.add_fault("error", count=1, status=503)
         self.assertIsInstance(self._perform_like_queue_job(order), RetryableJobError)
         self.assertEqual(order.marketplace_sync_status, "syncing")
-        self.assertIn("retried", order.marketplace_error_message)
+        self.assertIn("try again", order.marketplace_error_message)
         log = self._logs(order)
         self.assertEqual((log.outcome, log.status_code), ("transient_error", 503))
         # Cartona recovers: the retry converges.
@@ -252,7 +252,7 @@ class TestSyncJob(CartonaCase):
             ("transient_error", 502, "test-uuid"),
         )
         self.assertEqual(order.marketplace_sync_status, "syncing")
-        self.assertIn("retried", order.marketplace_error_message)
+        self.assertIn("try again", order.marketplace_error_message)
 
     def test_last_attempt_gives_up_with_the_reason(self):
         order = self._confirmed()
@@ -261,7 +261,7 @@ class TestSyncJob(CartonaCase):
         job.retry = 2
         self.sandbox.state.add_fault("error", count=1, status=500)
         result = order.with_context(job_uuid=job.uuid)._sync_status_to_marketplace()
-        self.assertIn("after 3 attempts", result)
+        self.assertIn("3 times", result)
         self.assertEqual(order.marketplace_sync_status, "error")
 
     def _job_queries(self, order):
@@ -333,22 +333,37 @@ class TestDeliveryConfirmation(CartonaCase):
             self.assertEqual(action["res_model"], "marketplace.delivery.confirm")
             self.assertEqual(self._history(order), [])
 
-    def test_rejected_otp_changes_nothing(self):
+    def test_a_mistyped_otp_keeps_the_dialog_open_and_the_order_clean(self):
+        """A refused code is a message to the person at the keyboard: the dialog
+        stays open and says so; the order is not in error and nobody gets an
+        activity to press Retry (which could not help)."""
         order = self._shipped(payment_method="installment", otp="482913")
         wizard = self.env["marketplace.delivery.confirm"].create(
             {"order_id": order.id, "retailer_otp": "000000"}
         )
         action = wizard.action_confirm()
-        self.assertEqual(action["params"]["type"], "danger")
-        self.assertIn("otp", action["params"]["message"].lower())
+        self.assertEqual(
+            (action["res_model"], action["res_id"], action["target"]),
+            (wizard._name, wizard.id, "new"),
+            "the same dialog, open again",
+        )
+        self.assertIn("Ask the retailer for the code", wizard.refusal)
+        self.assertIn("invalid retailer_otp", wizard.refusal)
+        self.assertFalse(wizard.retailer_otp)
         self.assertNotEqual(order.marketplace_status, "delivered")
         self.assertNotEqual(self._sandbox_status(order), "delivered")
-        self.assertEqual(order.marketplace_sync_status, "error")
+        self.assertNotEqual(order.marketplace_sync_status, "error")
+        self.assertFalse(order.marketplace_error_message)
+        self.assertFalse(order.activity_ids)
         rejected = self.env["marketplace.sync.log"].search(
             [("order_id", "=", order.id), ("outcome", "=", "rejected")]
         )
         self.assertEqual(rejected.status_sent, "delivered")
         self.assertNotIn("000000", rejected.request_body)
+        # The right code then goes through, from the same dialog.
+        wizard.retailer_otp = "482913"
+        self.assertEqual(wizard.action_confirm()["params"]["type"], "success")
+        self.assertEqual(self._sandbox_status(order), "delivered")
 
     def test_accepted_otp_confirms_delivery(self):
         order = self._shipped(payment_method="wallet_top_up", otp="482913")

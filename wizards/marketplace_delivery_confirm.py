@@ -16,6 +16,9 @@ class MarketplaceDeliveryConfirm(models.TransientModel):
     retailer_otp = fields.Char(
         string="Retailer OTP", help="The code the retailer received from Cartona."
     )
+    refusal = fields.Text(
+        readonly=True, help="Why Cartona refused the last code typed in this dialog."
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -34,4 +37,20 @@ class MarketplaceDeliveryConfirm(models.TransientModel):
             raise UserError(
                 self.env._("Enter the OTP the retailer received from Cartona.")
             )
-        return self.order_id._marketplace_confirm_delivery(retailer_otp=otp or None)
+        outcome, notification = self.order_id._marketplace_confirm_delivery(
+            retailer_otp=otp or None
+        )
+        if outcome != "otp_refused":
+            return notification
+        # A wrong code: the dialog stays open and says so; the order is not in error.
+        self.write(
+            {"refusal": notification["params"]["message"], "retailer_otp": False}
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Confirm Delivery to Cartona"),
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }

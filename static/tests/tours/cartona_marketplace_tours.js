@@ -14,34 +14,20 @@ registry.category("web_tour.tours").add("cartona_marketplace_salesperson", {
             run: "click",
         },
         {
+            content: "The header says Cartona is up to date with the confirmation",
+            trigger: ".o_form_statusbar .o_field_widget[name=marketplace_sync_status] .badge:contains(Up to Date)",
+        },
+        {
+            content: "Sync Status has nothing to do (the order state is what Cartona has)",
+            trigger: ".o_form_statusbar:not(:has(button[name=action_manual_sync_to_marketplace]))",
+        },
+        {
             content: "Open the Cartona page of the order",
             trigger: ".o_notebook .nav-link:contains(Cartona)",
             run: "click",
         },
         {
-            content: "The sync status badge says Synced",
-            trigger: ".o_field_widget[name=marketplace_sync_status] .badge:contains(Synced)",
-        },
-        {
-            content: "Sync Status",
-            trigger: "button[name=action_manual_sync_to_marketplace]",
-            run: "click",
-        },
-        {
-            content: "The order state alone is what Cartona has: nothing is queued",
-            trigger: ".o_notification:contains(Nothing to send)",
-        },
-        {
-            content: "Enhanced Sync",
-            trigger: "button[name=action_sync_enhanced_status]",
-            run: "click",
-        },
-        {
-            content: "The shipment is Cartona's to learn: the sync is queued",
-            trigger: ".o_notification:contains(Status sync queued)",
-        },
-        {
-            content: "Test Sync",
+            content: "Preview what Odoo would send",
             trigger: "button[name=action_test_status_sync]",
             run: "click",
         },
@@ -56,6 +42,15 @@ registry.category("web_tour.tours").add("cartona_marketplace_salesperson", {
             content: "Close the preview",
             trigger: ".modal-footer button:contains(Close)",
             run: "click",
+        },
+        {
+            content: "Enhanced Sync: the shipment is Cartona's to learn",
+            trigger: "button[name=action_sync_enhanced_status]",
+            run: "click",
+        },
+        {
+            content: "The sync is queued",
+            trigger: ".o_notification:contains(Status sync queued)",
         },
         {
             content: "Open the order's sync logs",
@@ -116,8 +111,8 @@ registry.category("web_tour.tours").add("cartona_marketplace_manager_dashboard",
             trigger: ".o_kanban_record:contains(Cartona Tour)",
         },
         {
-            content: "Open the orders in error",
-            trigger: ".o_kanban_record button:contains(Orders in Error)",
+            content: "Open the orders that need attention",
+            trigger: ".o_kanban_record button:contains(Need Attention)",
             run: "click",
         },
         {
