@@ -166,8 +166,11 @@ class MarketplaceApi(models.AbstractModel):
         """Yield Cartona's pull feed page by page (lists of order payloads).
 
         Reads every page (``batch_size`` orders a page) and writes one inbound
-        ``order_pull`` log per request. Raises the core's ``CartonaError`` subclasses
-        after logging the failed request; the pages yielded before stay valid.
+        ``order_pull`` log per request that brought orders or failed: the empty
+        page that ends the feed (every request of a pull that found nothing) is no
+        row, the account's Last Pull says it. Raises the core's ``CartonaError``
+        subclasses after logging the failed request; the pages yielded before stay
+        valid.
         """
         exchanges = []
         with self._client(config, on_exchange=exchanges.append) as client:
@@ -178,8 +181,7 @@ class MarketplaceApi(models.AbstractModel):
                 try:
                     page = next(pages)
                 except StopIteration:
-                    self._log_pull(config, exchanges, number, None, None)
-                    return
+                    return  # the empty page ending the feed: no row
                 except errors.CartonaError as exc:
                     self._log_pull(config, exchanges, number, None, exc)
                     if isinstance(exc, errors.AuthenticationError):
@@ -192,14 +194,14 @@ class MarketplaceApi(models.AbstractModel):
     def _log_pull(self, config, exchanges, number, page, error):
         """One log per pull request made since the last call (``exchanges`` emptied)."""
         Log = self.env["marketplace.sync.log"]
-        if page is not None:
+        if page is None:
+            message = False
+        elif len(page) == 1:
+            message = self.env._("page %(page)s: 1 order", page=number)
+        else:
             message = self.env._(
                 "page %(page)s: %(count)s orders", page=number, count=len(page)
             )
-        elif error is None:
-            message = self.env._("page %(page)s: no more orders", page=number)
-        else:
-            message = False
         vals_list = [
             Log._vals(
                 config,

@@ -116,6 +116,7 @@ class SaleOrder(models.Model):
         string="Cartona Sync",
         default="not_synced",
         copy=False,
+        readonly=True,
         index=True,
         help="Whether Cartona has every change of this order: Up to Date; Sending "
         "(Odoo is telling Cartona, or will try again); Needs Attention (a person "
@@ -133,7 +134,7 @@ class SaleOrder(models.Model):
         readonly=True,
         help="UUID of the last status job queued for this order (Job Queue).",
     )
-    marketplace_sync_date = fields.Datetime(copy=False)
+    marketplace_sync_date = fields.Datetime(copy=False, readonly=True)
     marketplace_pending_since = fields.Datetime(
         string="Waiting for Cartona Since",
         copy=False,
@@ -141,7 +142,9 @@ class SaleOrder(models.Model):
         index="btree_not_null",
         help="When the oldest change Cartona has not taken yet was made.",
     )
-    marketplace_error_message = fields.Text(string="Marketplace Sync Error", copy=False)
+    marketplace_error_message = fields.Text(
+        string="Marketplace Sync Error", copy=False, readonly=True
+    )
     marketplace_status = fields.Selection(
         selection=STATUS_SELECTION,
         string="Status on Cartona",

@@ -990,11 +990,28 @@ class TestPullAndAcknowledge(InboundCase):
         )
         self.assertEqual(
             self._logs("order_pull")[:3].mapped("message"),
-            ["page 1: 2 orders", "page 2: 2 orders", "page 3: 1 orders"],
+            ["page 1: 2 orders", "page 2: 2 orders", "page 3: 1 order"],
         )
         acks = [r["body"] for r in self._status_requests()]
         self.assertEqual([len(body) for body in acks], [2, 2, 1], "bulk, in batches")
         self._assert_nothing_echoed()
+
+    def test_an_empty_pull_is_a_figure_on_the_account_not_a_row(self):
+        with trap_jobs() as trap:
+            self.config._pull_orders()
+            trap.assert_jobs_count(0)
+        self.assertFalse(self._logs("order_pull"), "no row every two minutes")
+        self.assertTrue(self.config.last_pull_date)
+        self.assertEqual(self.config.last_pull_result, "0 orders, 0 invalid")
+        hashed_id = self._feed()
+        self._sync()
+        logs = self._logs("order_pull")  # the pull's, and the acknowledgement's read
+        self.assertEqual(set(logs.mapped("message")), {"page 1: 1 order"})
+        self.assertEqual(logs[0].display_name, "Order Pull · " + self.config.name)
+        self.assertEqual(
+            self._logs("order_import", cartona_id=hashed_id).display_name,
+            f"Order Import · {self._order(hashed_id).name}",
+        )
 
     def test_transient_failure_during_acknowledgement_then_success(self):
         hashed_id = self._feed()

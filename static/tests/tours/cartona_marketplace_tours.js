@@ -121,3 +121,81 @@ registry.category("web_tour.tours").add("cartona_marketplace_manager_dashboard",
         },
     ],
 });
+
+registry.category("web_tour.tours").add("cartona_marketplace_wrong_otp", {
+    steps: () => [
+        {
+            content: "Confirm Delivery of a shipped installment order",
+            trigger: ".o_form_statusbar button[name=action_confirm_marketplace_delivery]",
+            run: "click",
+        },
+        {
+            content: "Type a wrong code",
+            trigger: ".modal .o_field_widget[name=retailer_otp] input",
+            run: "edit 000000",
+        },
+        {
+            trigger: ".modal-footer button[name=action_confirm]",
+            run: "click",
+        },
+        {
+            content: "The dialog stays open and says what to do",
+            trigger: ".modal .o_field_widget[name=refusal]:contains(Ask the retailer for the code)",
+        },
+        {
+            content: "Type the code the retailer received",
+            trigger: ".modal .o_field_widget[name=retailer_otp] input",
+            run: "edit 482913",
+        },
+        {
+            trigger: ".modal-footer button[name=action_confirm]",
+            run: "click",
+        },
+        {
+            content: "Cartona confirmed the delivery",
+            trigger: ".o_notification:contains(Cartona confirmed the delivery)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("cartona_marketplace_cancel_delivered", {
+    steps: () => [
+        {
+            content: "Cancel an order Cartona has as delivered",
+            trigger: ".o_form_statusbar button[name=action_cancel]",
+            run: "click",
+        },
+        {
+            content: "What Cartona allows is said before anything happens",
+            trigger: ".modal .o_field_widget[name=cartona_warning]:contains(takes no change after delivery)",
+        },
+        {
+            content: "No reason to give Cartona: it is not told",
+            trigger: ".modal:not(:has(.o_field_widget[name=cancellation_reason]))",
+        },
+        {
+            trigger: ".modal-footer button[name=action_cancel_orders]",
+            run: "click",
+        },
+        {
+            content: "The order is cancelled in Odoo, and not in error",
+            trigger: ".o_form_view:not(:has(.alert-danger)) .o_statusbar_status .o_arrow_button_current:contains(Cancelled)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("cartona_marketplace_arabic_error", {
+    steps: () => [
+        {
+            content: "The header says the order needs attention, in Arabic",
+            trigger: ".o_form_statusbar .o_field_widget[name=marketplace_sync_status] .badge:contains(يحتاج إلى متابعة)",
+        },
+        {
+            content: "The error reads in Arabic, with Cartona's own words",
+            trigger: ".alert-danger .o_field_widget[name=marketplace_error_message]:contains(رفضت كارتونا)",
+        },
+        {
+            trigger: ".alert-danger .o_field_widget[name=marketplace_error_message]:contains(order is locked)",
+        },
+    ],
+});
