@@ -8,7 +8,12 @@ from ..sandbox import SandboxServer
 from .common import NO_SYNC
 
 TOKEN = "tour-token"
-SALESPERSON_GROUPS = "sales_team.group_sale_salesman_all_leads,cartona_marketplace.group_marketplace_user"
+SALESPERSON_GROUPS = ",".join(
+    (
+        "sales_team.group_sale_salesman_all_leads",
+        "cartona_marketplace.group_marketplace_user",
+    )
+)
 
 
 @tagged("post_install", "-at_install")
