@@ -402,11 +402,6 @@ class SaleOrder(models.Model):
         to_sync._enqueue_status_sync("combined")
         return to_sync
 
-    def _marketplace_without_sync(self):
-        """These orders, changed without telling Cartona (a state set up by code:
-        tests, data fixes). Private: no client can call it nor send the switch."""
-        return internal.switched(self, internal.NO_SYNC)
-
     def _marketplace_content_changed(self):
         """Lines changed: the orders whose lines are Cartona's may have some to send."""
         self.filtered(
