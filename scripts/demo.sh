@@ -7,7 +7,8 @@
 #   bash scripts/demo.sh --check    # start everything, verify it, stop (also DEMO_NO_WAIT=1)
 # Settings (environment): DEMO_DB (cartona_demo), ODOO_PORT (8069), SANDBOX_PORT (8071),
 # SANDBOX_TOKEN (sandbox-token), ODOO_INTERFACE (127.0.0.1), STARTUP_TIMEOUT (180 seconds).
-# Logs: $CARTONA_RUNTIME/demo/{setup,sandbox,install,seed,odoo}.log
+# Logs: $CARTONA_RUNTIME/demo/$DEMO_DB/{setup,sandbox,install,seed,odoo}.log (one directory per
+# database, so demos of other databases on other ports run beside it)
 # shellcheck disable=SC2317  # functions reached through trap and wait_until only
 set -euo pipefail
 # shellcheck source=scripts/_env.sh
@@ -22,9 +23,9 @@ ODOO_INTERFACE="${ODOO_INTERFACE:-127.0.0.1}"
 STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-180}"
 CHECK="${DEMO_NO_WAIT:-}"
 RESET=""
-DEMO_DIR="$CARTONA_RUNTIME/demo"
+DEMO_DIR="$CARTONA_RUNTIME/demo/$DEMO_DB"
 
-usage() { sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 for arg in "$@"; do
     case "$arg" in
