@@ -154,12 +154,13 @@ print(f"{orders[0]['hashed_id'] if orders else '<hashed_id>'}\t{', '.join(otps) 
 PYEOF
 }
 
+# login_works LOGIN PASSWORD: the user logs in to $DEMO_DB through XML-RPC.
 login_works() {
     local body
     body="<?xml version='1.0'?><methodCall><methodName>authenticate</methodName><params>"
     body+="<param><value><string>$DEMO_DB</string></value></param>"
-    body+="<param><value><string>admin</string></value></param>"
-    body+="<param><value><string>admin</string></value></param>"
+    body+="<param><value><string>$1</string></value></param>"
+    body+="<param><value><string>$2</string></value></param>"
     body+="<param><value><struct></struct></value></param></params></methodCall>"
     curl -s -m 10 -H 'Content-Type: text/xml' --data "$body" "$ODOO_URL/xmlrpc/2/common" \
         | grep -q '<int>'
@@ -246,7 +247,7 @@ else
 fi
 
 # ------------------------------------------------------------------ 4. demo records
-log "seeding $DEMO_DB: company, Cartona configuration, products, stock and Cartona orders"
+log "seeding $DEMO_DB: company, Arabic, users, Cartona configuration, products, stock and Cartona orders"
 if ! seed --sandbox-url "$SANDBOX_URL" --token "$SANDBOX_TOKEN" \
     >"$DEMO_DIR/seed.out" 2>"$DEMO_DIR/seed.log"; then
     tail -n 40 "$DEMO_DIR/seed.log" >&2
@@ -269,7 +270,9 @@ start_background "$DEMO_DIR/odoo.log" "$VENV/bin/python" "$(odoo_src)/odoo-bin" 
 ODOO_PID="$STARTED_PID"
 wait_until "$STARTUP_TIMEOUT" "$ODOO_PID" "$DEMO_DIR/odoo.log" "Odoo /web/login" login_page_ok
 wait_until 60 "$ODOO_PID" "$DEMO_DIR/odoo.log" "queue_job runner" runner_ready
-login_works || { log "Odoo does not accept admin/admin on $DEMO_DB"; exit 1; }
+for login in admin salesperson storekeeper; do
+    login_works "$login" "$login" || { log "Odoo does not accept $login/$login on $DEMO_DB"; exit 1; }
+done
 facts="$(sandbox_facts 2>>"$DEMO_DIR/sandbox.log" || true)"
 EXAMPLE_ORDER="${facts%%$'\t'*}"
 OTPS="${facts#*$'\t'}"
@@ -279,7 +282,10 @@ cat <<SUMMARY
   Cartona marketplace demo is running
   -----------------------------------
   Odoo              $ODOO_URL/web/login?db=$DEMO_DB
-  Login             admin / admin          (database $DEMO_DB)
+  Logins            admin / admin                 Nile Foods Distribution's administrator
+                    salesperson / salesperson     Mona Salah, in Arabic: the Cartona orders are hers
+                    storekeeper / storekeeper     Karim Adel, ships the orders (Inventory)
+                    (database $DEMO_DB)
   Where to look     Cartona > Overview, Orders, Sync Logs, Configuration > Cartona Accounts
   Cartona sandbox   API $SANDBOX_URL   (header AuthorizationToken: $SANDBOX_TOKEN)
   Sandbox control   curl ${CONTROL_URL}orders            # orders and their statuses
@@ -293,7 +299,7 @@ cat <<SUMMARY
 SUMMARY
 
 if [ -n "$CHECK" ]; then
-    log "check passed: /web/login answers 200, admin/admin logs in, the queue_job runner is ready"
+    log "check passed: /web/login answers 200, admin, salesperson and storekeeper log in, the queue_job runner is ready"
     exit 0
 fi
 
