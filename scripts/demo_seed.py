@@ -287,8 +287,9 @@ class Seeder:
         egp = self.env.ref("base.EGP")
         if not egp.active:
             egp.active = True
-        # The partner first: the database manager's demo data gives it a San
-        # Francisco address; the company's address fields write through to it.
+        # Odoo's demo data gives the company's partner a San Francisco address (and
+        # stock's the company name "My Company (San Francisco)"); the company's name
+        # and address fields write through to its partner.
         _ensure(
             self.company,
             dict(
