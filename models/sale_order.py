@@ -52,6 +52,17 @@ BINDING_FIELDS = (
     "marketplace_status",
     "marketplace_cartona_lines",
 )
+#: What the planner reads of an order's lines.
+WANTED_LINE_FIELDS = [
+    "display_type",
+    "is_downpayment",
+    "product_id",
+    "cartona_line_ref",
+    "cartona_line_sent",
+    "product_uom_qty",
+    "qty_delivered",
+    "price_unit",
+]
 #: Plans a person must see on the order: a line Cartona cannot take.
 LINE_REASONS = frozenset(
     {
@@ -583,14 +594,19 @@ class SaleOrder(models.Model):
         self.ensure_one()
         shipped = self.marketplace_shipped
         wanted = []
-        for line in self.order_line:
+        # Only what is compared, in one query (a job starts on a cold cache); values
+        # changed in this transaction and not written yet stay those of the cache.
+        lines = self.env["sale.order.line"].search_fetch(
+            [("order_id", "=", self.id)], WANTED_LINE_FIELDS
+        )
+        for line in lines:
             if line.display_type or line.is_downpayment or not line.product_id:
                 continue
-            goods = line.product_id.type == "consu"
             ref = line.cartona_line_ref
-            if not ref and not goods:
+            # Cartona's lines are goods; a line added in Odoo is, if not a service.
+            if not ref and line.product_id.type != "consu":
                 continue
-            amount = line.qty_delivered if shipped and goods else line.product_uom_qty
+            amount = line.qty_delivered if shipped else line.product_uom_qty
             wanted.append(
                 outbound.WantedLine(
                     key=str(line.id),

@@ -484,3 +484,12 @@ class TestContent(InboundCase):
             counts.append(self.env.cr.sql_log_count - before)
             self.assertEqual(order.marketplace_status, "approved")
         self.assertEqual(counts[0], counts[1], counts)
+        # The hand-linked order's job plus one query for the lines.
+        linked = self._make_order()
+        linked.with_context(**NO_SYNC).action_confirm()
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        self._run_job(linked)
+        self.env.flush_all()
+        self.assertEqual(counts[0], self.env.cr.sql_log_count - before + 1)
