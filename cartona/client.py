@@ -9,13 +9,16 @@ else.
 
 The token travels only in the ``AuthorizationToken`` header. Texts that leave the client
 (exchanges, error messages, log lines) are still passed through :func:`.errors.redact`.
+The base URL is checked by :func:`.urls.check_base_url` before anything is sent:
+https to a public host, or the local sandbox when ``allow_local`` says so; redirects
+are never followed.
 """
 
 import json
 import logging
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import requests
 
@@ -31,6 +34,7 @@ from .errors import (
     truncate,
 )
 from .payloads import redacted as mask_secret_keys
+from .urls import check_base_url
 
 _logger = logging.getLogger(__name__)
 
@@ -72,8 +76,10 @@ class CartonaClient:
         session=None,
         user_agent=DEFAULT_USER_AGENT,
         on_exchange=None,
+        allow_local=False,
     ):
-        self.base_url = _checked_base_url(base_url)
+        # Raises urls.UnsafeURLError (a ValueError) before any request.
+        self.base_url = check_base_url(base_url, allow_local=allow_local)
         if not token:
             raise ValueError("a Cartona API token is required")
         self._token = token
@@ -313,14 +319,6 @@ class CartonaClient:
 
     def _url(self, endpoint):
         return f"{self.base_url.rstrip('/')}/{endpoint.lstrip('/')}"
-
-
-def _checked_base_url(base_url):
-    """The base URL, which must be an absolute http(s) URL."""
-    parts = urlsplit(base_url or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"Cartona base URL must be an http(s) URL, got {base_url!r}")
-    return base_url
 
 
 def _path_segment(hashed_id):

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from cartona import errors
+from cartona import errors, urls
 from cartona.client import CartonaClient, Exchange
 from sandbox import DEFAULT_TOKEN, SandboxServer, demo_orders
 
@@ -16,6 +16,7 @@ STANDARD = "Dm1Kq7Za"  # pending, standard payment, delivered by supplier
 INSTALLMENT = "Dm3Hb3Nw"  # pending, installment, OTP 482913
 DEMO_IDS = ["Dm1Kq7Za", "Dm2Vx9Kp", "Dm3Hb3Nw", "Dm4Qr8Ls", "Dm5Tz2Ra"]
 TIMEOUT = 0.3  # as the ``client`` fixture
+LOCAL = {"allow_local": True}  # the sandbox listens on 127.0.0.1
 
 
 def _last_request(sandbox):
@@ -47,7 +48,9 @@ def test_iter_pull_orders_follows_pages_until_a_short_one(sandbox, client):
 
 def test_iter_pull_orders_stops_at_an_empty_page():
     with SandboxServer(orders=demo_orders()[:4]) as sandbox:
-        with CartonaClient(sandbox.base_url, DEFAULT_TOKEN, timeout=TIMEOUT) as client:
+        with CartonaClient(
+            sandbox.base_url, DEFAULT_TOKEN, timeout=TIMEOUT, **LOCAL
+        ) as client:
             pages = list(client.iter_pull_orders(per_page=2))
         assert [len(page) for page in pages] == [2, 2]
         assert len(sandbox.state.requests) == 3
@@ -56,7 +59,7 @@ def test_iter_pull_orders_stops_at_an_empty_page():
 def test_iter_pull_orders_stops_when_pages_repeat():
     page = [{"hashed_id": "A"}, {"hashed_id": "B"}]
     session = StubSession([(200, json.dumps(page))] * 5)
-    client = CartonaClient("http://cartona.test/api/v1/", "t", session=session)
+    client = CartonaClient("https://cartona.test/api/v1/", "t", session=session)
     assert list(client.iter_pull_orders(per_page=2)) == [page]
     assert len(session.calls) == 2
 
@@ -64,7 +67,7 @@ def test_iter_pull_orders_stops_when_pages_repeat():
 def test_iter_pull_orders_respects_max_pages():
     pages = [(200, json.dumps([{"hashed_id": f"O{n}"}])) for n in range(10)]
     session = StubSession(pages)
-    client = CartonaClient("http://cartona.test/api/v1/", "t", session=session)
+    client = CartonaClient("https://cartona.test/api/v1/", "t", session=session)
     assert len(list(client.iter_pull_orders(per_page=1, max_pages=3))) == 3
     assert len(session.calls) == 3
 
@@ -252,7 +255,9 @@ def test_auth_failures(sandbox, client, status):
 
 
 def test_wrong_token_is_an_authentication_error(sandbox):
-    with CartonaClient(sandbox.base_url, "wrong-token", timeout=TIMEOUT) as client:
+    with CartonaClient(
+        sandbox.base_url, "wrong-token", timeout=TIMEOUT, **LOCAL
+    ) as client:
         with pytest.raises(errors.AuthenticationError, match="AuthorizationToken"):
             client.test_connection()
 
@@ -452,6 +457,35 @@ def test_base_url_must_be_http(base_url):
         CartonaClient(base_url, "t")
 
 
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "https://169.254.169.254/",
+        "https://10.0.0.5/api/v1/",
+        "http://supplier-integrations.cartona.com/api/v1/",
+        "https://user:pw@supplier-integrations.cartona.com/api/v1/",
+        "https://supplier-integrations.cartona.com/api/v1/#x",
+        "http://127.0.0.1:8071/api/v1/",
+        "http://localhost:8071/api/v1/",
+    ],
+)
+def test_unsafe_base_urls_are_refused_before_any_request(base_url):
+    session = StubSession([])
+    with pytest.raises(urls.UnsafeURLError):
+        CartonaClient(base_url, "t", session=session)
+    assert session.calls == []
+
+
+def test_the_local_sandbox_needs_the_allowance(sandbox):
+    with pytest.raises(urls.UnsafeURLError, match="local Cartona sandbox"):
+        CartonaClient(sandbox.base_url, DEFAULT_TOKEN)
+    with CartonaClient(sandbox.base_url, DEFAULT_TOKEN, allow_local=True) as client:
+        assert client.pull_orders()
+    with pytest.raises(urls.UnsafeURLError):
+        CartonaClient("http://10.0.0.5/api/v1/", DEFAULT_TOKEN, allow_local=True)
+
+
 def test_token_is_required():
     with pytest.raises(ValueError):
         CartonaClient("https://cartona.test/", "")
@@ -479,7 +513,9 @@ def test_lent_session_stays_open_and_never_holds_the_token():
 def test_lent_session_reuses_the_connection(sandbox):
     session = requests.Session()
     for _attempt in range(3):
-        with CartonaClient(sandbox.base_url, DEFAULT_TOKEN, session=session) as client:
+        with CartonaClient(
+            sandbox.base_url, DEFAULT_TOKEN, session=session, **LOCAL
+        ) as client:
             client.pull_orders()
     sent = sandbox.state.requests[-3:]
     assert [r["endpoint"] for r in sent] == ["order/pull-orders"] * 3
@@ -493,7 +529,11 @@ def test_lent_session_reuses_the_connection(sandbox):
 def test_every_attempt_produces_an_exchange(sandbox):
     seen = []
     client = CartonaClient(
-        sandbox.base_url, DEFAULT_TOKEN, timeout=TIMEOUT, on_exchange=seen.append
+        sandbox.base_url,
+        DEFAULT_TOKEN,
+        timeout=TIMEOUT,
+        on_exchange=seen.append,
+        **LOCAL,
     )
     with client:
         client.pull_orders(page=1, per_page=2)
@@ -517,7 +557,7 @@ def test_on_exchange_failure_does_not_hide_the_result(sandbox, caplog):
     def broken(exchange):
         raise RuntimeError("log table locked")
 
-    client = CartonaClient(sandbox.base_url, DEFAULT_TOKEN, on_exchange=broken)
+    client = CartonaClient(sandbox.base_url, DEFAULT_TOKEN, on_exchange=broken, **LOCAL)
     with client, caplog.at_level(logging.ERROR):
         assert client.test_connection()
     assert "on_exchange callback failed" in caplog.text
@@ -548,7 +588,11 @@ def test_token_appears_nowhere(caplog):
     exchanges, texts = [], []
     with SandboxServer(token=SECRET, orders=demo_orders()) as sandbox:
         client = CartonaClient(
-            sandbox.base_url, SECRET, timeout=TIMEOUT, on_exchange=exchanges.append
+            sandbox.base_url,
+            SECRET,
+            timeout=TIMEOUT,
+            on_exchange=exchanges.append,
+            **LOCAL,
         )
         with client:
             texts.append(repr(client))
