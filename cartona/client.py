@@ -23,16 +23,19 @@ from urllib.parse import quote, urlencode
 import requests
 
 from .errors import (
+    BODY_LIMIT,
+    MESSAGE_LIMIT,
     AuthenticationError,
     CartonaError,
+    MalformedResponseError,
     ProtocolError,
     RejectedError,
     TransientError,
     extract_message,
     parse_retry_after,
     redact,
-    truncate,
 )
+from .payloads import log_excerpt, mask_secret_text
 from .payloads import redacted as mask_secret_keys
 from .urls import check_base_url
 
@@ -44,6 +47,8 @@ PULL_ORDERS = "order/pull-orders"
 UPDATE_STATUS = "order/update-order-status"
 UPDATE_DETAILS = "order/update-order-details"
 SUPPLIER_PRODUCT = "supplier-product"
+#: Deepest JSON nesting accepted in a response (Cartona's bodies have 4 levels).
+MAX_RESPONSE_DEPTH = 32
 #: Marks "an empty 2xx body is not acceptable" for :meth:`CartonaClient._request`.
 _NO_EMPTY = object()
 
@@ -52,7 +57,10 @@ _NO_EMPTY = object()
 class Exchange:
     """One HTTP attempt, as a sync log stores it.
 
-    Never contains the token; ``request_body`` has ``retailer_otp`` masked.
+    Never contains the token. ``request_body`` has the values of
+    :data:`.payloads.SECRET_KEYS` masked; ``response_body`` is an excerpt of the
+    response (:func:`.payloads.log_excerpt`: at most ``BODY_LIMIT`` characters,
+    token and secret keys masked, storable), whoever answered.
     """
 
     method: str
@@ -203,7 +211,7 @@ class CartonaClient:
                 timeout=self.timeout,
                 allow_redirects=False,
             )
-            raw = response.content.decode("utf-8", errors="replace")
+            raw = response.content
             result = self._interpret(method, endpoint, response, raw, expect, empty)
         except requests.RequestException as exc:
             error = self._transport_error(method, endpoint, exc)
@@ -217,7 +225,7 @@ class CartonaClient:
             endpoint=endpoint,
             request_body=shown_body,
             status_code=response.status_code if response is not None else None,
-            response_body=truncate(self._redact(raw)),
+            response_body=self._excerpt(raw, BODY_LIMIT),
             duration_ms=(time.monotonic() - started) * 1000.0,
             error=str(error) if error is not None else None,
         )
@@ -228,10 +236,13 @@ class CartonaClient:
         return result
 
     def _interpret(self, method, endpoint, response, raw, expect, empty):
-        """Map a received response to its parsed body, or raise its error class."""
+        """Map a received response to its parsed body, or raise its error class.
+
+        ``raw`` is the body as received (bytes).
+        """
         status = response.status_code
         what = f"{method} {endpoint}"
-        text = self._redact(raw)
+        text = mask_secret_text(self._redact(raw.decode("utf-8", errors="replace")))
         if status == 429 or status >= 500:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             reason = "rate limited" if status == 429 else "server error"
@@ -252,40 +263,54 @@ class CartonaClient:
                 text,
             )
         if not 200 <= status < 300:
-            location = self._redact(response.headers.get("Location"))
+            location = self._excerpt(response.headers.get("Location"), 200)
             where = f" (redirect to {location})" if location else ""
             raise RejectedError(
                 f"unexpected HTTP {status} from Cartona on {what}{where}", status, text
             )
-        return self._parse(what, status, raw, expect, empty)
+        return self._parse(what, status, raw, text, expect, empty)
 
-    def _parse(self, what, status, raw, expect, empty):
-        """Parse a 2xx body and check it has the type the endpoint returns."""
+    def _parse(self, what, status, raw, text, expect, empty):
+        """Parse a 2xx body and check it has the type the endpoint returns.
+
+        A body that cannot be read (invalid UTF-8 or JSON, ``NaN``, a number past
+        Python's 4,300 digits, nesting past ``MAX_RESPONSE_DEPTH`` or the
+        interpreter's recursion limit) is a :class:`MalformedResponseError`; valid
+        JSON of another type a :class:`ProtocolError`. ``text`` is the redacted body.
+        """
         if status == 204 or not raw.strip():
             if empty is _NO_EMPTY:
                 raise ProtocolError(f"empty response from Cartona on {what}", status)
             return type(empty)(empty)
         try:
-            data = json.loads(raw)
+            data = _loads(raw)
+        except UnicodeDecodeError as exc:
+            problem = f"the body is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        except RecursionError:
+            problem = "malformed JSON: nested too deeply to be read"
         except ValueError as exc:
-            raise ProtocolError(
-                f"malformed JSON from Cartona on {what}: {exc}",
-                status,
-                self._redact(raw),
-            ) from None
+            problem = f"malformed JSON: {self._excerpt(str(exc), MESSAGE_LIMIT)}"
+        else:
+            problem = None
+            if _nested_deeper_than(data, MAX_RESPONSE_DEPTH):
+                problem = f"JSON nested more than {MAX_RESPONSE_DEPTH} levels deep"
+        if problem:
+            raise MalformedResponseError(
+                f"unreadable response from Cartona on {what}: {problem}", status, text
+            )
         if not isinstance(data, expect):
             raise ProtocolError(
                 f"unexpected response from Cartona on {what}: expected a JSON "
                 f"{_json_type(expect)}, got a JSON {_json_type(type(data))}",
                 status,
-                self._redact(raw),
+                text,
             )
         return data
 
     def _transport_error(self, method, endpoint, exc):
         """The error for a request that got no (complete) response."""
         what = f"{method} {endpoint}"
-        detail = self._redact(str(exc))
+        detail = self._excerpt(str(exc), MESSAGE_LIMIT)
         if isinstance(exc, requests.Timeout):
             message = f"timeout after {self.timeout} s on Cartona {what}"
         elif isinstance(
@@ -317,8 +342,41 @@ class CartonaClient:
     def _redact(self, text):
         return redact(text, (self._token,))
 
+    def _excerpt(self, value, limit):
+        """What may be kept of a received text: see :func:`.payloads.log_excerpt`."""
+        return log_excerpt(value, limit, secrets=(self._token,))
+
     def _url(self, endpoint):
         return f"{self.base_url.rstrip('/')}/{endpoint.lstrip('/')}"
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _loads(raw):
+    """Strict JSON from UTF-8 bytes (``NaN`` and ``Infinity`` refused).
+
+    Raises ``UnicodeDecodeError``, ``ValueError`` or ``RecursionError``.
+    """
+    return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+
+
+def _nested_deeper_than(data, limit):
+    """Whether ``data`` nests containers more than ``limit`` levels (no recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _path_segment(hashed_id):

@@ -37,7 +37,7 @@ _KEY_ALTERNATIVES = "|".join(sorted(re.escape(key) for key in SECRET_KEYS))
 #: ``"key": value`` (JSON, or a Python repr with single quotes), even in cut text.
 _SECRET_PAIR = re.compile(
     r"""(?P<q>["'])(?P<key>[\w-]{1,64})(?P=q)(?P<sep>\s*:\s*)"""
-    r"""(?P<value>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,}\]]+)"""
+    r"""(?P<value>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,{}\[\]]+)"""
 )
 #: ``key=value`` (query strings, form bodies).
 _SECRET_PARAM = re.compile(

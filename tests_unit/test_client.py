@@ -377,7 +377,7 @@ class StubSession:
         status, text, *headers = answer
         response = requests.Response()
         response.status_code = status
-        response._content = text.encode("utf-8")
+        response._content = text if isinstance(text, bytes) else text.encode()
         response.headers.update(headers[0] if headers else {})
         response.url = url
         return response
@@ -705,3 +705,102 @@ def test_error_str_and_attributes():
     plain = errors.TransientError("timeout", retry_after=2.0)
     assert str(plain) == "timeout"
     assert plain.retry_after == 2.0 and plain.status_code is None
+
+
+# Bodies that cannot be parsed end as protocol errors, never another exception
+
+DEEP = "[" * 5000 + "]" * 5000
+HUGE_NUMBER = '[{"hashed_id": "A", "total_price": ' + "9" * 5000 + "}]"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (DEEP.encode(), "malformed JSON"),
+        ("[" * 40 + "]" * 40, "nested more than 32 levels"),
+        (HUGE_NUMBER.encode(), "malformed JSON"),
+        (b'[{"hashed_id": "caf\xe9"}]', "not valid UTF-8"),
+        (b'[{"total_price": NaN}]', "malformed JSON"),
+        (b'[{"total_price": -Infinity}]', "malformed JSON"),
+        (b'{"data": []}', "expected a JSON array"),
+        (b'"just text"', "expected a JSON array"),
+    ],
+    ids=["deep", "too-deep", "huge-number", "utf8", "nan", "infinity", "obj", "str"],
+)
+def test_unparseable_pages_are_protocol_errors(body, expected):
+    client = _stub_client((200, body))
+    with pytest.raises(errors.ProtocolError, match=expected) as caught:
+        client.pull_orders()
+    error = caught.value
+    assert error.status_code == 200
+    assert len(error.body) < 2100 and len(str(error)) < 700
+    assert client.last_exchange.error == str(error)
+    assert len(client.last_exchange.response_body) < 2100
+
+
+@pytest.mark.parametrize("status", [400, 404, 422, 500])
+def test_error_bodies_that_cannot_be_parsed_still_give_a_message(status):
+    client = _stub_client((status, DEEP.encode()))
+    with pytest.raises(errors.CartonaError) as caught:
+        client.pull_orders()
+    assert caught.value.status_code == status
+    assert len(str(caught.value)) < 700
+
+
+def test_a_readable_page_keeps_big_but_sane_values():
+    page = [{"hashed_id": "A", "n": 10**40, "x": [[[["ok"]]]], "t": 1.5e300}]
+    assert _stub_client((200, json.dumps(page))).pull_orders() == page
+
+
+# What exchanges and errors keep of a response: bounded, redacted, storable
+
+TOKEN = "tok"
+
+
+def test_a_foreign_service_answer_is_bounded_and_redacted():
+    """An internal service behind a wrong base URL answers 200 with a page of HTML
+    echoing the token: the exchange keeps 2,000 characters, token masked."""
+    html = f"<html>{'metadata ' * 200_000}AuthorizationToken: {TOKEN}</html>"
+    client = _stub_client((200, f"<p>{TOKEN}</p>" + html))
+    with pytest.raises(errors.ProtocolError) as caught:
+        client.pull_orders()
+    for text in (client.last_exchange.response_body, caught.value.body):
+        assert len(text) < 2100
+        assert "more characters]" in text
+        assert f"<p>{TOKEN}</p>" not in text and "<p>***</p>" in text
+    assert TOKEN not in str(caught.value)
+
+
+def test_secret_keys_in_responses_are_masked_everywhere():
+    feed = [{"hashed_id": "A", "pickup_otp": "771203", "retailer_otp": "482913"}]
+    client = _stub_client((200, json.dumps(feed)))
+    assert client.pull_orders() == feed, "the caller gets the real values"
+    assert "771203" not in client.last_exchange.response_body
+    assert "482913" not in client.last_exchange.response_body
+    refusal = {"error": "bad otp", "details": {"retailer_otp": "482913"}}
+    client = _stub_client((400, json.dumps(refusal)))
+    with pytest.raises(errors.RejectedError) as caught:
+        client.update_order_status("A", "approved")
+    for text in (
+        str(caught.value),
+        caught.value.body,
+        client.last_exchange.response_body,
+    ):
+        assert "482913" not in text
+
+
+def test_response_texts_are_storable():
+    client = _stub_client((400, '{"error": "bad \\ud800 name\\u0000"}'))
+    with pytest.raises(errors.RejectedError) as caught:
+        client.pull_orders()
+    for text in (str(caught.value), caught.value.body, client.last_exchange.error):
+        text.encode("utf-8")
+        assert "\x00" not in text
+
+
+def test_a_long_redirect_location_is_bounded():
+    location = "https://elsewhere.test/" + "x" * 100_000
+    client = _stub_client((302, "", {"Location": location}))
+    with pytest.raises(errors.RejectedError) as caught:
+        client.pull_orders()
+    assert len(str(caught.value)) < 700

@@ -110,6 +110,8 @@ def test_log_excerpt_masks_secret_keys_in_text_json_or_not():
     )
     assert "771203" not in text and "1234" not in text
     assert '"hashed_id": "A"' in text
+    nested = '{"error": "bad otp", "details": {"retailer_otp": "482913"}}'
+    assert payloads.log_excerpt(nested) == nested.replace("482913", "***")
     # Cut JSON, form bodies and query strings too.
     assert "999" not in payloads.log_excerpt('{"pickup_otp": "999", "x": [')
     assert "555" not in payloads.log_excerpt("status=ok&retailer_otp=555&page=1")
