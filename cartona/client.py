@@ -14,6 +14,7 @@ https to a public host, or the local sandbox when ``allow_local`` says so; redir
 are never followed.
 """
 
+import hashlib
 import json
 import logging
 import time
@@ -49,6 +50,8 @@ UPDATE_DETAILS = "order/update-order-details"
 SUPPLIER_PRODUCT = "supplier-product"
 #: Deepest JSON nesting accepted in a response (Cartona's bodies have 4 levels).
 MAX_RESPONSE_DEPTH = 32
+#: Unreadable feed entries one pull skips before it takes the feed for broken.
+MAX_UNREADABLE = 100
 #: Marks "an empty 2xx body is not acceptable" for :meth:`CartonaClient._request`.
 _NO_EMPTY = object()
 
@@ -71,6 +74,30 @@ class Exchange:
     response_body: str | None = None
     duration_ms: float = 0.0
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class UnreadableEntry:
+    """An entry of the pull feed that cannot be read, even alone on a page of one.
+
+    ``position`` is its 0-based offset in the feed during the pull (page ``n`` of
+    ``p`` entries holds offsets ``(n-1)p`` to ``np-1``); ``error`` the
+    :class:`~.errors.MalformedResponseError` of that one-entry page, with its
+    ``exchange``.
+    """
+
+    position: int
+    error: MalformedResponseError
+
+    @property
+    def excerpt(self):
+        """What the entry looked like: a bounded, redacted excerpt of the page."""
+        return self.error.body
+
+    @property
+    def fingerprint(self):
+        """SHA-256 of the one-entry page: the same while the entry is unchanged."""
+        return self.error.digest
 
 
 class CartonaClient:
@@ -127,29 +154,53 @@ class CartonaClient:
         params = {"page": page, "per_page": per_page}
         return self._request("GET", PULL_ORDERS, params=params, expect=list)
 
-    def iter_pull_orders(self, per_page=100, max_pages=1000):
+    def iter_pull_orders(
+        self,
+        per_page=100,
+        max_pages=1000,
+        on_unreadable=None,
+        max_unreadable=MAX_UNREADABLE,
+    ):
         """Yield the pull feed page by page (each page a non-empty list of orders).
 
         Stops after a page shorter than ``per_page``, at an empty page, after
         ``max_pages`` pages, or when a page brings no order not seen yet (a server
         that ignores ``page`` would otherwise send the same page forever).
+
+        One broken entry must not hide the others: when a page that starts as a
+        JSON array cannot be read (:class:`~.errors.MalformedResponseError`:
+        invalid JSON or UTF-8, too deep, a number too long), the same range is
+        read again with pages of half the size, down to pages of one entry, and
+        the readable entries of the range are yielded. Each entry still
+        unreadable alone is reported as an :class:`UnreadableEntry` to
+        ``on_unreadable`` (a callable; its failures are logged and ignored) and
+        logged as a warning, then skipped.
+
+        The feed itself is taken for broken, and a ``MalformedResponseError``
+        raised, when an unreadable answer is no array at all (an HTML page, an
+        object: no smaller page would help), when two entries answer exactly the
+        same unreadable body (a server answering garbage to everything), or past
+        ``max_unreadable`` unreadable entries in one pull. Any other error (a page
+        of the wrong shape, timeouts, 5xx, ...) is raised as it comes. Pages
+        yielded before an error stay valid.
         """
+        feed = _FeedReader(self, on_unreadable, max_unreadable)
         seen = set()
         for page in range(1, max_pages + 1):
-            orders = self.pull_orders(page=page, per_page=per_page)
-            if not orders:
-                return
-            ids = {_order_key(order) for order in orders}
-            if ids <= seen:
-                _logger.warning(
-                    "Cartona pull-orders page %s repeats orders already pulled; "
-                    "stopping pagination",
-                    page,
-                )
-                return
-            seen |= ids
-            yield orders
-            if len(orders) < per_page:
+            start = (page - 1) * per_page
+            orders, ended = feed.read_range(start, start + per_page, per_page)
+            if orders:
+                ids = {_order_key(order) for order in orders}
+                if ids <= seen:
+                    _logger.warning(
+                        "Cartona pull-orders page %s repeats orders already pulled; "
+                        "stopping pagination",
+                        page,
+                    )
+                    return
+                seen |= ids
+                yield orders
+            if ended:
                 return
         _logger.warning("Cartona pull-orders stopped after %s pages", max_pages)
 
@@ -296,7 +347,11 @@ class CartonaClient:
                 problem = f"JSON nested more than {MAX_RESPONSE_DEPTH} levels deep"
         if problem:
             raise MalformedResponseError(
-                f"unreadable response from Cartona on {what}: {problem}", status, text
+                f"unreadable response from Cartona on {what}: {problem}",
+                status,
+                text,
+                array=raw.lstrip()[:1] == b"[",
+                digest=hashlib.sha256(raw).hexdigest(),
             )
         if not isinstance(data, expect):
             raise ProtocolError(
@@ -348,6 +403,84 @@ class CartonaClient:
 
     def _url(self, endpoint):
         return f"{self.base_url.rstrip('/')}/{endpoint.lstrip('/')}"
+
+
+class _FeedReader:
+    """Reads ranges of the pull feed, isolating entries that cannot be read."""
+
+    def __init__(self, client, on_unreadable, max_unreadable):
+        self.client = client
+        self.on_unreadable = on_unreadable
+        self.max_unreadable = max_unreadable
+        self.unreadable = {}  # digest of the one-entry page -> position
+
+    def read_range(self, start, end, size):
+        """The readable entries at offsets ``start`` to ``end - 1``, read with pages
+        of ``size`` entries, and whether the feed ends in that range.
+
+        A page that cannot be read is read again with pages of ``size // 2`` (only
+        the part of it inside the range); a page of one is an unreadable entry.
+        """
+        entries = []
+        offset = start - start % size  # the first page holding ``start``
+        while offset < end:
+            low, high = max(offset, start), min(offset + size, end)
+            try:
+                orders = self.client.pull_orders(page=offset // size + 1, per_page=size)
+            except MalformedResponseError as exc:
+                if not exc.array:
+                    raise
+                if size == 1:
+                    self._skip(offset, exc)
+                    found, ended = [], False
+                else:
+                    found, ended = self.read_range(low, high, size // 2)
+                entries += found
+                if ended:
+                    return entries, True
+            else:
+                entries += orders[low - offset : high - offset]
+                if len(orders) < size and offset + len(orders) <= end:
+                    return entries, True
+            offset += size
+        return entries, False
+
+    def _skip(self, position, error):
+        if error.digest in self.unreadable:
+            self._broken(
+                f"entries {self.unreadable[error.digest]} and {position} of Cartona's "
+                "pull feed give the same unreadable answer",
+                error,
+            )
+        self.unreadable[error.digest] = position
+        if len(self.unreadable) > self.max_unreadable:
+            self._broken(
+                f"more than {self.max_unreadable} entries of Cartona's pull feed "
+                "cannot be read",
+                error,
+            )
+        _logger.warning(
+            "entry %s of Cartona's pull feed cannot be read, skipped: %s",
+            position,
+            error,
+        )
+        if self.on_unreadable is None:
+            return
+        try:
+            self.on_unreadable(UnreadableEntry(position, error))
+        except Exception:
+            _logger.exception("on_unreadable callback failed for entry %s", position)
+
+    @staticmethod
+    def _broken(reason, error):
+        raise MalformedResponseError(
+            f"{reason}; the feed itself seems broken: {error.message}",
+            error.status_code,
+            error.body,
+            error.exchange,
+            error.array,
+            error.digest,
+        ) from error
 
 
 def _refuse_constant(name):

@@ -97,7 +97,24 @@ class ProtocolError(CartonaError):
 class MalformedResponseError(ProtocolError):
     """A success status whose body cannot be read as JSON at all: invalid UTF-8 or
     JSON, nesting too deep, a number too long. On a page of the pull feed, one
-    broken entry is enough (see ``CartonaClient.iter_pull_orders``)."""
+    broken entry is enough (see ``CartonaClient.iter_pull_orders``).
+
+    ``array`` tells whether the body starts as a JSON array (so one of its entries
+    may be what breaks it); ``digest`` is the SHA-256 of the body as received.
+    """
+
+    def __init__(
+        self,
+        message,
+        status_code=None,
+        body=None,
+        exchange=None,
+        array=False,
+        digest=None,
+    ):
+        super().__init__(message, status_code, body, exchange)
+        self.array = array
+        self.digest = digest
 
 
 #: How each failure is recorded (a sync log's outcome), most specific class first.

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from cartona import errors, urls
-from cartona.client import CartonaClient, Exchange
+from cartona.client import CartonaClient, Exchange, UnreadableEntry
 from sandbox import DEFAULT_TOKEN, SandboxServer, demo_orders
 
 STANDARD = "Dm1Kq7Za"  # pending, standard payment, delivered by supplier
@@ -804,3 +804,166 @@ def test_a_long_redirect_location_is_bounded():
     with pytest.raises(errors.RejectedError) as caught:
         client.pull_orders()
     assert len(str(caught.value)) < 700
+
+
+# A hostile feed: unreadable entries are isolated, the others still flow
+
+
+def _order_at_end(sandbox, hashed_id):
+    """Move ``hashed_id`` to the end of the feed (a change of Cartona's)."""
+    sandbox.state.set_status(hashed_id, sandbox.state.order(hashed_id)["status"])
+
+
+def _feed_with_raw(sandbox, positions_and_entries):
+    """The demo feed with raw entries put at the given 0-based positions."""
+    ids = list(DEMO_IDS)
+    feed = []
+    for position, raw in sorted(positions_and_entries):
+        while len(feed) < position:
+            feed.append(ids.pop(0))
+        feed.append(raw)
+    feed.extend(ids)
+    for item in feed:
+        if item in DEMO_IDS:
+            _order_at_end(sandbox, item)
+        else:
+            sandbox.state.add_raw_entry(item)
+    return feed
+
+
+def _pull_all(client, **kwargs):
+    unreadable = []
+    pages = list(client.iter_pull_orders(on_unreadable=unreadable.append, **kwargs))
+    return pages, unreadable
+
+
+def test_one_unreadable_entry_is_isolated_by_smaller_pages(sandbox, client):
+    _feed_with_raw(sandbox, [(2, DEEP)])
+    pages, unreadable = _pull_all(client, per_page=4)
+    assert [o["hashed_id"] for page in pages for o in page] == DEMO_IDS
+    assert [entry.position for entry in unreadable] == [2]
+    entry = unreadable[0]
+    assert isinstance(entry, UnreadableEntry)
+    assert isinstance(entry.error, errors.MalformedResponseError)
+    assert entry.error.exchange.endpoint == "order/pull-orders"
+    assert entry.excerpt.startswith("[[[[") and len(entry.excerpt) < 2100
+    queries = [
+        (r["query"]["page"], r["query"]["per_page"]) for r in sandbox.state.requests
+    ]
+    assert queries == [
+        ("1", "4"),  # entries 0-3: unreadable
+        ("1", "2"),  # 0-1
+        ("2", "2"),  # 2-3: unreadable
+        ("3", "1"),  # 2: the bad one
+        ("4", "1"),  # 3
+        ("2", "4"),  # 4-7: two entries, the end of the feed
+    ]
+
+
+HOSTILE_ENTRIES = [
+    DEEP,
+    '{"hashed_id": "Big1", "total_price": ' + "9" * 5000 + "}",
+    b'{"hashed_id": "Utf1", "retailer": {"retailer_name": "caf\xe9"}}',
+    '{"hashed_id": "Nan1", "total_price": NaN}',
+    '{"hashed_id": "Cut1", "order_details": [',
+    "[" * 40 + "]" * 40,
+]
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 3, 5, 7, 100])
+def test_every_kind_of_unreadable_entry_is_isolated(sandbox, client, per_page):
+    positions = [0, 2, 4, 6, 7, 10]
+    _feed_with_raw(sandbox, list(zip(positions, HOSTILE_ENTRIES, strict=True)))
+    pages, unreadable = _pull_all(client, per_page=per_page)
+    assert [o["hashed_id"] for page in pages for o in page] == DEMO_IDS
+    assert [entry.position for entry in unreadable] == positions
+    assert all(page for page in pages), "no empty page is yielded"
+
+
+def test_isolation_with_pages_that_do_not_halve_evenly(sandbox, client):
+    for number in range(25):
+        sandbox.state.add_order(dict(demo_orders()[0], hashed_id=f"Many{number:02d}"))
+    everything = [o["hashed_id"] for o in sandbox.state.feed()]
+    for index, hashed_id in enumerate(everything):
+        if index == 7:
+            sandbox.state.add_raw_entry(DEEP)  # at 7
+        if index == 25:
+            sandbox.state.add_raw_entry("{")  # at 26, after 25 orders and DEEP
+        _order_at_end(sandbox, hashed_id)
+    pages, unreadable = _pull_all(client, per_page=25)
+    assert [o["hashed_id"] for page in pages for o in page] == everything
+    assert [entry.position for entry in unreadable] == [7, 26]
+    assert len(sandbox.state.requests) < 25
+
+
+def test_unreadable_entries_are_logged_without_a_callback(sandbox, client, caplog):
+    _feed_with_raw(sandbox, [(1, "{")])
+    with caplog.at_level(logging.WARNING, logger="cartona.client"):
+        pages = list(client.iter_pull_orders(per_page=10))
+    assert sum(len(page) for page in pages) == 5
+    assert "entry 1 of Cartona's pull feed cannot be read" in caplog.text
+
+
+def test_the_same_unreadable_answer_everywhere_is_a_broken_feed(sandbox, client):
+    sandbox.state.add_fault("error", status=200, body='[{"x": ', ratio=1)
+    unreadable = []
+    with pytest.raises(errors.MalformedResponseError, match="same") as caught:
+        for _page in client.iter_pull_orders(
+            per_page=100, on_unreadable=unreadable.append
+        ):
+            raise AssertionError("no page can be read")
+    assert [entry.position for entry in unreadable] == [0]
+    assert caught.value.exchange is not None
+    assert len(sandbox.state.requests) <= 9, "a few requests, not 199"
+
+
+def test_a_pull_stops_after_max_unreadable_entries(sandbox, client):
+    _feed_with_raw(sandbox, [(n, f'{{"n": {n}, ') for n in range(4)])
+    unreadable = []
+    with pytest.raises(errors.MalformedResponseError, match="more than 3"):
+        list(
+            client.iter_pull_orders(
+                per_page=10, on_unreadable=unreadable.append, max_unreadable=3
+            )
+        )
+    assert [entry.position for entry in unreadable] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "body", ["<html>Down for maintenance</html>", '{"orders": [', "\ufeff[]", "nope"]
+)
+def test_an_answer_that_is_no_array_at_all_is_not_isolated(sandbox, client, body):
+    sandbox.state.add_fault("error", status=200, body=body, path="pull-orders")
+    with pytest.raises(errors.MalformedResponseError):
+        list(client.iter_pull_orders(on_unreadable=pytest.fail))
+    assert len(sandbox.state.requests) == 1
+
+
+def test_a_page_of_the_wrong_shape_is_not_isolated(sandbox, client):
+    sandbox.state.add_fault("wrong_shape", path="pull-orders")
+    with pytest.raises(errors.ProtocolError, match="expected a JSON array"):
+        list(client.iter_pull_orders(on_unreadable=pytest.fail))
+    assert len(sandbox.state.requests) == 1
+
+
+def test_a_transient_error_during_isolation_stops_the_pull(sandbox, client):
+    sandbox.state.add_fault("error", status=200, body="[{", path="pull-orders")
+    sandbox.state.add_fault("error", status=503, path="pull-orders")  # then
+    pages = []
+    with pytest.raises(errors.TransientError):
+        for page in client.iter_pull_orders(per_page=2):
+            pages.append(page)
+    assert pages == []
+    assert [r["query"]["per_page"] for r in sandbox.state.requests] == ["2", "1"]
+
+
+def test_a_broken_callback_does_not_stop_the_feed(sandbox, client, caplog):
+    _feed_with_raw(sandbox, [(3, "{")])
+
+    def broken(entry):
+        raise RuntimeError("log table locked")
+
+    with caplog.at_level(logging.ERROR):
+        pages = list(client.iter_pull_orders(per_page=2, on_unreadable=broken))
+    assert sum(len(page) for page in pages) == 5
+    assert "on_unreadable callback failed" in caplog.text
