@@ -1,7 +1,10 @@
 """HTTP client for Cartona's supplier-integrations API (``cartona-api.md`` section 3).
 
 One :class:`CartonaClient` holds one token and a ``requests.Session`` (keep-alive), its
-own or one lent by the caller to reuse connections across clients.
+own or one lent by the caller to reuse connections across clients. A session used by
+the client never keeps a cookie (:func:`refuse_cookies`): the API authenticates by
+token, and a cookie Cartona sets for one account must never go with another's
+requests.
 Every HTTP attempt produces an :class:`Exchange`, handed to ``on_exchange`` and kept as
 ``client.last_exchange``, whatever its outcome. Every failure is raised as one of the
 classes of :mod:`.errors`, classified in :meth:`CartonaClient._request` and nowhere
@@ -15,6 +18,7 @@ are never followed.
 """
 
 import hashlib
+import http.cookiejar
 import json
 import logging
 import time
@@ -76,6 +80,28 @@ class Exchange:
     error: str | None = None
 
 
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """A cookie policy that accepts and returns no cookie at all."""
+
+    def set_ok(self, cookie, request):
+        return False
+
+    def return_ok(self, cookie, request):
+        return False
+
+
+def refuse_cookies(session):
+    """Make ``session`` (a ``requests.Session``) keep no cookie; returns it."""
+    session.cookies.clear()
+    session.cookies.set_policy(_NoCookies())
+    return session
+
+
+def new_session():
+    """A ``requests.Session`` for Cartona: kept-alive connections, no cookie jar."""
+    return refuse_cookies(requests.Session())
+
+
 @dataclass(frozen=True)
 class UnreadableEntry:
     """An entry of the pull feed that cannot be read, even alone on a page of one.
@@ -121,11 +147,13 @@ class CartonaClient:
         self.timeout = timeout
         self.on_exchange = on_exchange
         self.last_exchange = None
-        # A session lent by the caller (a pool of kept-alive connections, possibly
-        # shared by several accounts) stays open and never holds the token: the
-        # headers go with each request.
+        # A session lent by the caller (a pool of kept-alive connections) stays
+        # open and never holds the token: the headers go with each request. No
+        # session keeps cookies, so nothing set for one account follows another.
         self._owns_session = session is None
-        self._session = requests.Session() if session is None else session
+        self._session = new_session() if session is None else session
+        if isinstance(self._session, requests.Session):
+            refuse_cookies(self._session)
         self._headers = {
             AUTH_HEADER: token,
             "Content-Type": "application/json",

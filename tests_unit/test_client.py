@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from cartona import errors, urls
-from cartona.client import CartonaClient, Exchange, UnreadableEntry
+from cartona.client import CartonaClient, Exchange, UnreadableEntry, new_session
 from sandbox import DEFAULT_TOKEN, SandboxServer, demo_orders
 
 STANDARD = "Dm1Kq7Za"  # pending, standard payment, delivered by supplier
@@ -967,3 +967,42 @@ def test_a_broken_callback_does_not_stop_the_feed(sandbox, client, caplog):
         pages = list(client.iter_pull_orders(per_page=2, on_unreadable=broken))
     assert sum(len(page) for page in pages) == 5
     assert "on_unreadable callback failed" in caplog.text
+
+
+# Cookies: Cartona's API is token-authenticated, the client keeps none
+
+
+def test_the_sandbox_cookie_would_come_back_with_a_plain_session(sandbox):
+    """The control experiment: a plain requests.Session sends the cookie back."""
+    sandbox.state.set_cookie("cartona_session=account-a; Path=/")
+    session = requests.Session()
+    for _attempt in range(2):
+        session.get(
+            sandbox.base_url + "supplier-product",
+            headers={"AuthorizationToken": DEFAULT_TOKEN},
+            timeout=2,
+        )
+    assert (
+        sandbox.state.requests[-1]["headers"]["Cookie"] == "cartona_session=account-a"
+    )
+    session.close()
+
+
+@pytest.mark.parametrize("lent", [None, "plain", "new_session"])
+def test_no_cookie_is_ever_sent_back(sandbox, lent):
+    sandbox.state.set_cookie("cartona_session=account-a; Path=/")
+    session = {
+        None: None,
+        "plain": requests.Session(),
+        "new_session": new_session(),
+    }[lent]
+    for token in (DEFAULT_TOKEN, DEFAULT_TOKEN):
+        with CartonaClient(sandbox.base_url, token, session=session, **LOCAL) as client:
+            client.test_connection()
+            client.pull_orders()
+    recorded = sandbox.state.requests
+    assert len(recorded) == 4
+    assert all("Cookie" not in request["headers"] for request in recorded)
+    if session is not None:
+        assert not session.cookies
+        session.close()
