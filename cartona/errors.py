@@ -117,6 +117,12 @@ class MalformedResponseError(ProtocolError):
         self.digest = digest
 
 
+class ConfigurationError(CartonaError):
+    """The account's settings forbid the call (e.g. a base URL that is not
+    Cartona's public service): nothing was sent, and retrying cannot help until a
+    manager fixes them."""
+
+
 #: How each failure is recorded (a sync log's outcome), most specific class first.
 OUTCOME_OF_ERROR = (
     (TransientError, "transient_error"),

@@ -8,30 +8,30 @@ One method per remote verb, no business rules: those live in ``cartona.statuses`
 import logging
 import threading
 
-import requests
-
 from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import split_every
 
-from ..cartona import errors, payloads, statuses
-from ..cartona.client import CartonaClient
+from ..cartona import errors, payloads, statuses, urls
+from ..cartona.client import CartonaClient, new_session
 
 _logger = logging.getLogger(__name__)
 
-#: This thread's kept-alive HTTP sessions, by Cartona base URL: each job reuses the
-#: connection (and TLS session) that the worker's previous job opened. Prefork
-#: workers are single-threaded; a threaded server has one pool per thread. The
-#: sessions hold no token (the client sends it with each request).
+#: This thread's kept-alive HTTP sessions, one per Cartona account (and base URL):
+#: each job reuses the connection (and TLS session) that the worker's previous job
+#: of the same account opened. Prefork workers are single-threaded; a threaded
+#: server has one pool per thread. The sessions hold no token (the client sends it
+#: with each request) and keep no cookie, and no account shares another's pool.
 _http = threading.local()
 
 
-def http_session(base_url):
-    """The kept-alive ``requests.Session`` of this thread for ``base_url``."""
+def http_session(config):
+    """The kept-alive ``requests.Session`` of this thread for ``config``'s account."""
     pool = _http.__dict__.setdefault("sessions", {})
-    session = pool.get(base_url)
+    key = (config.id, config.api_base_url)
+    session = pool.get(key)
     if session is None:
-        session = pool[base_url] = requests.Session()
+        session = pool[key] = new_session()
     return session
 
 
@@ -41,14 +41,30 @@ class MarketplaceApi(models.AbstractModel):
 
     @api.model
     def _client(self, config, on_exchange=None):
+        """A client of ``config``'s Cartona account.
+
+        Raises ``ConfigurationError`` (nothing sent) when the account's base URL
+        is not one the integration may call (``cartona.urls``), e.g. an address
+        saved before these rules.
+        """
         config.ensure_one()
-        return CartonaClient(
-            config.api_base_url,
-            config._get_token(),
-            timeout=config.timeout,
-            session=http_session(config.api_base_url),
-            on_exchange=on_exchange,
-        )
+        try:
+            return CartonaClient(
+                config.api_base_url,
+                config._get_token(),
+                timeout=config.timeout,
+                session=http_session(config),
+                on_exchange=on_exchange,
+                allow_local=config.allow_local_sandbox,
+            )
+        except urls.UnsafeURLError as exc:
+            raise errors.ConfigurationError(
+                self.env._(
+                    "Cartona account %(config)s: %(reason)s",
+                    config=config.display_name,
+                    reason=config._base_url_refusal(exc),
+                )
+            ) from exc
 
     @api.model
     def _resolve_config(self, orders, config=None):
