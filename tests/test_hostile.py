@@ -9,11 +9,17 @@ from unittest import mock
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
 
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from ..cartona import payloads
 from .common import SANDBOX_TOKEN, CartonaCase
+from .test_inbound import CLIENT, InboundCase
 
 RESOLVE = "odoo.addons.cartona_marketplace.cartona.urls.resolve_host"
 PRODUCTION = "https://supplier-integrations.cartona.com/api/v1/"
+DEEP_ENTRY = '{"hashed_id": "Deep1", "x": ' + "[" * 5000 + "]" * 5000 + "}"
 
 
 def _manager(env, login="hostile_manager"):
@@ -135,3 +141,73 @@ class TestCookies(CartonaCase):
         self.assertEqual([r["status"] for r in requests], [200, 200, 200])
         for request in requests:
             self.assertNotIn("Cookie", request["headers"])
+
+
+@tagged("post_install", "-at_install")
+class TestHostileFeed(InboundCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = _manager(cls.env)
+        cls.reader = _user(cls.env)
+
+    def _pull_as_manager(self):
+        with trap_jobs() as trap:
+            action = self.config.with_user(self.manager).action_pull_orders()
+            self._run_jobs(trap)
+        self.env.invalidate_all()
+        return action
+
+    def _unreadable_logs(self):
+        return self._logs("order_pull", outcome="protocol_error")
+
+    @mute_logger(CLIENT)
+    def test_an_unreadable_entry_never_stops_the_feed(self):
+        self.config.batch_size = 4
+        first = self._feed()
+        self.sandbox.state.add_raw_entry(DEEP_ENTRY)
+        second = self._feed()
+        self._pull_as_manager()
+        for hashed_id in (first, second):
+            self.assertTrue(self._order(hashed_id), "the good entries are imported")
+            self.assertTrue(self._acknowledged(hashed_id))
+        log = self._unreadable_logs()
+        self.assertEqual(len(log), 1)
+        self.assertIn("1", log.message)
+        self.assertLess(len(log.response_body), 2100)
+        self.assertTrue(log.payload_fingerprint)
+        # The entry stays in the feed: the next pulls skip it, logged once.
+        self._pull_as_manager()
+        self._pull_as_manager()
+        self.assertEqual(self._unreadable_logs(), log)
+        self.assertEqual(self.config.connection_status, "not_tested")
+
+    @mute_logger(CLIENT)
+    def test_a_foreign_answer_is_kept_bounded_and_redacted(self):
+        """A base URL that reaches something else than Cartona: its answer (here an
+        HTML page echoing the token and an OTP) is kept as a short excerpt only."""
+        page = (
+            f'<html>"pickup_otp": "771203" token={SANDBOX_TOKEN} '
+            f"{'internal ' * 100_000} AuthorizationToken: {SANDBOX_TOKEN}</html>"
+        )
+        self.sandbox.state.add_fault("error", status=200, body=page)
+        self._pull_as_manager()
+        log = self._logs("order_pull").with_user(self.reader)
+        self.assertEqual(len(log), 1)
+        self.assertEqual(log.outcome, "protocol_error")
+        for text in (
+            log.response_body,
+            log.error_message,
+            self.config.last_pull_result,
+        ):
+            self.assertLess(len(text), 2100)
+            self.assertNotIn(SANDBOX_TOKEN, text)
+            self.assertNotIn("771203", text)
+
+    def test_feed_entries_are_logged_with_otps_masked(self):
+        hashed_id = self._feed(pickup_otp="7731", delivered_by="delivered_by_cartona")
+        self._pull_as_manager()
+        self.assertTrue(self._order(hashed_id))
+        for log in self._logs("order_pull"):
+            self.assertNotIn("7731", log.response_body or "")
+        self.assertIn("pickup_otp", payloads.SECRET_KEYS)

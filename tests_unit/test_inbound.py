@@ -424,6 +424,9 @@ def test_arbitrary_input_only_ever_raises_invalid_order(payload):
         order = inbound.normalize_order(payload)
     except inbound.InvalidOrder as exc:
         assert exc.reasons and all(isinstance(r, str) for r in exc.reasons)
+        for reason in exc.reasons:  # storable, whatever the entry held
+            reason.encode("utf-8")
+            assert "\x00" not in reason
     else:
         assert isinstance(order, inbound.InboundOrder)
         assert order.lines and all(line.amount > 0 for line in order.lines)
