@@ -2,9 +2,10 @@
 
 One :class:`CartonaClient` holds one token and a ``requests.Session`` (keep-alive), its
 own or one lent by the caller to reuse connections across clients. A session used by
-the client never keeps a cookie (:func:`refuse_cookies`): the API authenticates by
-token, and a cookie Cartona sets for one account must never go with another's
-requests.
+the client never keeps a cookie, and checks the address each of its connections
+reaches (:mod:`.transport`): a cookie Cartona sets for one account never goes with
+another's requests, and a name that resolves to an internal address at call time is
+refused (:class:`~.errors.ConfigurationError`) before anything is sent.
 Every HTTP attempt produces an :class:`Exchange`, handed to ``on_exchange`` and kept as
 ``client.last_exchange``, whatever its outcome. Every failure is raised as one of the
 classes of :mod:`.errors`, classified in :meth:`CartonaClient._request` and nowhere
@@ -18,7 +19,6 @@ are never followed.
 """
 
 import hashlib
-import http.cookiejar
 import json
 import logging
 import time
@@ -32,6 +32,7 @@ from .errors import (
     MESSAGE_LIMIT,
     AuthenticationError,
     CartonaError,
+    ConfigurationError,
     MalformedResponseError,
     ProtocolError,
     RejectedError,
@@ -42,7 +43,8 @@ from .errors import (
 )
 from .payloads import log_excerpt, mask_secret_text
 from .payloads import redacted as mask_secret_keys
-from .urls import check_base_url
+from .transport import new_session, secure_session
+from .urls import UnsafeURLError, check_base_url
 
 _logger = logging.getLogger(__name__)
 
@@ -78,28 +80,6 @@ class Exchange:
     response_body: str | None = None
     duration_ms: float = 0.0
     error: str | None = None
-
-
-class _NoCookies(http.cookiejar.DefaultCookiePolicy):
-    """A cookie policy that accepts and returns no cookie at all."""
-
-    def set_ok(self, cookie, request):
-        return False
-
-    def return_ok(self, cookie, request):
-        return False
-
-
-def refuse_cookies(session):
-    """Make ``session`` (a ``requests.Session``) keep no cookie; returns it."""
-    session.cookies.clear()
-    session.cookies.set_policy(_NoCookies())
-    return session
-
-
-def new_session():
-    """A ``requests.Session`` for Cartona: kept-alive connections, no cookie jar."""
-    return refuse_cookies(requests.Session())
 
 
 @dataclass(frozen=True)
@@ -149,11 +129,12 @@ class CartonaClient:
         self.last_exchange = None
         # A session lent by the caller (a pool of kept-alive connections) stays
         # open and never holds the token: the headers go with each request. No
-        # session keeps cookies, so nothing set for one account follows another.
+        # session keeps cookies, so nothing set for one account follows another,
+        # and each connection's address is checked.
         self._owns_session = session is None
-        self._session = new_session() if session is None else session
+        self._session = new_session(allow_local) if session is None else session
         if isinstance(self._session, requests.Session):
-            refuse_cookies(self._session)
+            secure_session(self._session, allow_local)
         self._headers = {
             AUTH_HEADER: token,
             "Content-Type": "application/json",
@@ -294,6 +275,11 @@ class CartonaClient:
             result = self._interpret(method, endpoint, response, raw, expect, empty)
         except requests.RequestException as exc:
             error = self._transport_error(method, endpoint, exc)
+        except UnsafeURLError as exc:  # the connection reached a refused address
+            error = ConfigurationError(
+                f"Cartona base URL refused on {method} {endpoint}: "
+                f"{self._excerpt(str(exc), MESSAGE_LIMIT)}"
+            )
         except CartonaError as exc:
             error = exc
         else:

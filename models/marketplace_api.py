@@ -13,7 +13,8 @@ from odoo.exceptions import UserError
 from odoo.tools import split_every
 
 from ..cartona import errors, payloads, statuses, urls
-from ..cartona.client import CartonaClient, new_session
+from ..cartona.client import CartonaClient
+from ..cartona.transport import new_session
 
 _logger = logging.getLogger(__name__)
 
@@ -28,10 +29,10 @@ _http = threading.local()
 def http_session(config):
     """The kept-alive ``requests.Session`` of this thread for ``config``'s account."""
     pool = _http.__dict__.setdefault("sessions", {})
-    key = (config.id, config.api_base_url)
+    key = (config.id, config.api_base_url, config.allow_local_sandbox)
     session = pool.get(key)
     if session is None:
-        session = pool[key] = new_session()
+        session = pool[key] = new_session(allow_local=config.allow_local_sandbox)
     return session
 
 

@@ -3,13 +3,16 @@
 import dataclasses
 import json
 import logging
+import socket
 import time
+from unittest import mock
 
 import pytest
 import requests
 
 from cartona import errors, urls
-from cartona.client import CartonaClient, Exchange, UnreadableEntry, new_session
+from cartona.client import CartonaClient, Exchange, UnreadableEntry
+from cartona.transport import new_session
 from sandbox import DEFAULT_TOKEN, SandboxServer, demo_orders
 
 STANDARD = "Dm1Kq7Za"  # pending, standard payment, delivered by supplier
@@ -1006,3 +1009,51 @@ def test_no_cookie_is_ever_sent_back(sandbox, lent):
     if session is not None:
         assert not session.cookies
         session.close()
+
+
+# The address each connection really reaches is checked too
+
+
+def _resolving_to(address):
+    """``socket.getaddrinfo`` answering ``address`` for *.rebind.example."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if isinstance(host, str) and host.endswith(".rebind.example"):
+            return real(address, port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    return mock.patch("socket.getaddrinfo", getaddrinfo)
+
+
+def test_a_name_resolving_to_an_internal_address_at_call_time_is_refused(sandbox):
+    """DNS rebinding: the name was public when the account was saved; now it
+    points at this machine. Nothing is sent, and retrying cannot help."""
+    url = f"https://cartona.rebind.example:{sandbox.port}/api/v1/"
+    with _resolving_to("127.0.0.1"), CartonaClient(url, DEFAULT_TOKEN) as client:
+        with pytest.raises(errors.ConfigurationError, match="127.0.0.1") as caught:
+            client.pull_orders()
+    assert not isinstance(caught.value, errors.TransientError)
+    assert sandbox.state.requests == []
+    assert caught.value.exchange.error == str(caught.value)
+
+
+def test_the_sandbox_allowance_lets_connections_reach_this_machine(sandbox):
+    url = f"https://cartona.rebind.example:{sandbox.port}/api/v1/"
+    with _resolving_to("127.0.0.1"):
+        with CartonaClient(url, DEFAULT_TOKEN, allow_local=True) as client:
+            # The sandbox speaks plain HTTP: the TLS handshake fails, after the check.
+            with pytest.raises(errors.TransientError):
+                client.pull_orders()
+
+
+def test_checked_sessions_keep_their_connections(sandbox):
+    session = new_session()
+    for _attempt in range(3):
+        with CartonaClient(sandbox.base_url, DEFAULT_TOKEN, session=session, **LOCAL):
+            pass
+    with CartonaClient(sandbox.base_url, DEFAULT_TOKEN, session=session, **LOCAL) as c:
+        c.pull_orders()
+        c.pull_orders()
+    assert len({r["connection"] for r in sandbox.state.requests}) == 1
+    session.close()
