@@ -7,7 +7,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..cartona import errors, statuses
+from ..cartona import errors, statuses, urls
 from .sale_order import CANCELLATION_REASON_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -35,7 +35,17 @@ class MarketplaceConfig(models.Model):
         default=lambda self: self.env.company,
     )
     api_base_url = fields.Char(
-        string="API Base URL", required=True, default=DEFAULT_API_BASE_URL
+        string="API Base URL",
+        required=True,
+        default=DEFAULT_API_BASE_URL,
+        help="Cartona's supplier-integrations API: an https:// address of Cartona's "
+        "public service. Internal, private and cloud-metadata addresses are refused.",
+    )
+    allow_local_sandbox = fields.Boolean(
+        string="Local Cartona Sandbox (Testing Only)",
+        help="Allow the base URL to point at this machine (localhost, 127.0.0.1), "
+        "also over plain http://, to rehearse with the local Cartona sandbox. Never "
+        "needed for Cartona itself; only Marketplace Managers can change it.",
     )
     auth_token = fields.Char(
         string="API Token",
@@ -158,14 +168,19 @@ class MarketplaceConfig(models.Model):
         for config, sudo_config in zip(self, self.sudo(), strict=True):
             config.has_token = bool(sudo_config.auth_token)
 
-    @api.constrains("api_base_url")
+    @api.constrains("api_base_url", "allow_local_sandbox")
     def _check_api_base_url(self):
+        """Cartona's public service only (``cartona.urls``); the host name is also
+        resolved now, so that a name pointing at an internal address is refused."""
         for config in self:
-            url = (config.api_base_url or "").strip().lower()
-            if not url.startswith(("https://", "http://")):
-                raise ValidationError(
-                    self.env._("The API base URL must start with https:// or http://.")
+            try:
+                urls.check_base_url(
+                    config.api_base_url,
+                    allow_local=config.allow_local_sandbox,
+                    resolve=urls.resolve_host,
                 )
+            except urls.UnsafeURLError as exc:
+                raise ValidationError(config._base_url_refusal(exc)) from exc
 
     def _check_caller(self, operation="write"):
         """The caller may act on these accounts: ``write`` (a Marketplace Manager of
@@ -324,6 +339,51 @@ class MarketplaceConfig(models.Model):
                 lambda u, config=config: config.company_id in u.company_ids
             ):
                 config.activity_schedule(TOKEN_ACTIVITY, note=note, user_id=user.id)
+
+    def _base_url_refusal(self, error):
+        """Why the base URL is refused (a ``urls.UnsafeURLError``), translated."""
+        host = error.params.get("host") or ""
+        address = error.params.get("address") or ""
+        _ = self.env._
+        messages = {
+            "scheme": _(
+                "The API base URL must start with https:// (http:// is allowed only "
+                "for the local Cartona sandbox)."
+            ),
+            "http": _(
+                "http:// is allowed only for the local Cartona sandbox on this "
+                "machine (a loopback address such as 127.0.0.1); use https://."
+            ),
+            "credentials": _(
+                "The API base URL must not contain a user name or password: the API "
+                "token has its own field."
+            ),
+            "extra": _(
+                "The API base URL must not contain a query (?...) or a fragment (#...)."
+            ),
+            "local_host": _(
+                "%(host)s is this machine: tick Local Cartona Sandbox to use the local "
+                "sandbox (testing only).",
+                host=host,
+            ),
+            "internal_host": _(
+                "%(host)s is a name of a local network, not Cartona's public service.",
+                host=host,
+            ),
+            "address": _(
+                "%(host)s is not a public Internet address (%(address)s): the "
+                "integration only calls Cartona's public service.",
+                host=host,
+                address=address,
+            ),
+        }
+        return messages.get(
+            error.code,
+            _(
+                "The API base URL is not a valid web address: check for spaces, the "
+                "host name and the port."
+            ),
+        )
 
     def _get_token(self):
         """The API token, for building request headers only.

@@ -437,6 +437,7 @@ class Seeder:
             "name": CONFIG_NAME,
             "company_id": self.company.id,
             "api_base_url": self.sandbox_url,
+            "allow_local_sandbox": True,  # the demo's sandbox runs on this machine
             "auth_token": self.token,
             "timeout": CONFIG_TIMEOUT,
             # The salesperson of the imported orders, told of their sync problems.

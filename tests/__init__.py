@@ -13,3 +13,4 @@ from . import test_sync_log_cleanup
 from . import test_content
 from . import test_rights
 from . import test_people
+from . import test_hostile

@@ -38,6 +38,7 @@ class CartonaCase(TransactionCase):
                 "name": "Cartona sandbox",
                 "user_id": cls.env.ref("base.user_admin").id,
                 "api_base_url": cls.sandbox.base_url,
+                "allow_local_sandbox": True,
                 "auth_token": SANDBOX_TOKEN,
                 "timeout": 2,
             }

@@ -266,6 +266,7 @@ class TestSecurity(CartonaCase):
                 "name": "Cartona B",
                 "company_id": company_b.id,
                 "api_base_url": self.sandbox.base_url,
+                "allow_local_sandbox": True,
                 "auth_token": "token-of-company-b",
             }
         )

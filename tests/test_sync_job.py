@@ -86,9 +86,7 @@ class TestSyncJob(CartonaCase):
         sent = self._status_requests()
         self.assertEqual(len(sent), 2)
         self.assertEqual(len({r["connection"] for r in sent}), 1)
-        self.assertNotIn(
-            SANDBOX_TOKEN, str(vars(http_session(self.config.api_base_url)))
-        )
+        self.assertNotIn(SANDBOX_TOKEN, str(vars(http_session(self.config))))
 
     def test_stale_and_duplicate_jobs_send_nothing(self):
         order = self._confirmed()

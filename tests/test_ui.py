@@ -56,6 +56,7 @@ class TestUi(HttpCase):
             {
                 "name": "Cartona Tour",
                 "api_base_url": cls.sandbox.base_url,
+                "allow_local_sandbox": True,
                 "auth_token": TOKEN,
                 "user_id": cls.salesperson.id,
             }

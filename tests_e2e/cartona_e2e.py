@@ -706,6 +706,7 @@ def create_config(rpc, sandbox, name, **values):
     vals = {
         "name": name,
         "api_base_url": sandbox.base_url,
+        "allow_local_sandbox": True,  # the sandbox listens on 127.0.0.1
         "auth_token": sandbox.token,
         "timeout": 2,
     }
