@@ -14,7 +14,6 @@
   (``marketplace.order.acknowledgement``), queued in the same transaction.
 """
 
-import json
 import logging
 from datetime import timedelta
 
@@ -26,7 +25,7 @@ from odoo.tools import float_round, plaintext2html
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..cartona import inbound, outbound, statuses
+from ..cartona import inbound, outbound, payloads, statuses
 from ..cartona.errors import ERROR_OUTCOMES
 from . import internal
 
@@ -37,8 +36,8 @@ _logger = logging.getLogger(__name__)
 STUCK_RETRY = timedelta(hours=1)
 #: First key of the advisory locks taken while importing an order ("CART").
 IMPORT_LOCK_KEY = 0x43415254
-#: Payload keys masked in logs.
-MASKED_KEYS = frozenset({"pickup_otp", "retailer_otp"})
+#: Longest status a log keeps of an entry (Cartona's are short words).
+STATUS_LIMIT = 64
 #: Failures of one Odoo step of an import (confirming, cancelling, validating).
 STEP_ERRORS = (UserError, ValidationError)
 
@@ -898,24 +897,15 @@ class MarketplaceOrderProcessor(models.AbstractModel):
                     order=order,
                     direction="inbound",
                     cartona_id=hashed_id or False,
-                    status_sent=status if isinstance(status, str) else False,
+                    # A raw entry's status can be anything: bounded, storable.
+                    status_sent=payloads.log_excerpt(status, limit=STATUS_LIMIT)
+                    if isinstance(status, str)
+                    else False,
                     message=message,
                     error_message=error or False,
                     payload_fingerprint=fingerprint or False,
-                    request_body=self._payload_text(payload),
+                    # Bounded, secrets masked, nothing PostgreSQL cannot store.
+                    request_body=payloads.log_excerpt(payload) or False,
                 )
             ]
-        )
-
-    @api.model
-    def _payload_text(self, payload):
-        if payload is None:
-            return False
-        if isinstance(payload, dict):
-            payload = {
-                key: "***" if key in MASKED_KEYS and value else value
-                for key, value in payload.items()
-            }
-        return json.dumps(
-            payload, ensure_ascii=False, indent=1, sort_keys=True, default=repr
         )

@@ -596,9 +596,12 @@ class SaleOrder(models.Model):
         wanted = []
         # Only what is compared, in one query (a job starts on a cold cache); values
         # changed in this transaction and not written yet stay those of the cache.
-        lines = self.env["sale.order.line"].search_fetch(
-            [("order_id", "=", self.id)], WANTED_LINE_FIELDS
-        )
+        if isinstance(self.id, models.NewId):
+            lines = self.order_line  # a form's record being edited: its own lines
+        else:
+            lines = self.env["sale.order.line"].search_fetch(
+                [("order_id", "=", self.id)], WANTED_LINE_FIELDS
+            )
         for line in lines:
             if line.display_type or line.is_downpayment or not line.product_id:
                 continue

@@ -5,6 +5,7 @@ Each test acts as the person concerned: a Marketplace Manager sets accounts up a
 pulls the feed, a Marketplace User reads the logs.
 """
 
+import json
 from unittest import mock
 
 from odoo.exceptions import AccessError, ValidationError
@@ -15,7 +16,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..cartona import payloads
 from .common import SANDBOX_TOKEN, CartonaCase
-from .test_inbound import CLIENT, InboundCase
+from .test_inbound import CLIENT, PROCESSOR, InboundCase
 
 RESOLVE = "odoo.addons.cartona_marketplace.cartona.urls.resolve_host"
 PRODUCTION = "https://supplier-integrations.cartona.com/api/v1/"
@@ -203,6 +204,31 @@ class TestHostileFeed(InboundCase):
             self.assertLess(len(text), 2100)
             self.assertNotIn(SANDBOX_TOKEN, text)
             self.assertNotIn("771203", text)
+
+    @mute_logger(PROCESSOR)
+    def test_a_lone_surrogate_is_refused_at_pull_with_its_reason(self):
+        """Refused when pulled, with the reason logged; never a job whose
+        arguments Job Queue could not show."""
+        good = self._feed()
+        raw = json.dumps(
+            self._payload(hashed_id="SURR0001"), ensure_ascii=True
+        ).replace("Nour Grocery", "Nour \\ud800 Grocery")
+        self.sandbox.state.add_raw_entry(raw.encode())
+        with trap_jobs() as trap:
+            self.config.with_user(self.manager).action_pull_orders()
+            imports = [
+                job
+                for job in trap.enqueued_jobs
+                if job.method_name == "_import_order"
+            ]
+            self.assertEqual(len(imports), 1, "the good entry only")
+            self._run_jobs(trap)
+        self.assertTrue(self._order(good))
+        self.assertFalse(self._order("SURR0001"))
+        log = self._logs("order_import", cartona_id="SURR0001")
+        self.assertEqual(log.outcome, "error")
+        self.assertIn("surrogate", log.error_message)
+        log.request_body.encode("utf-8")  # storable, shown as text
 
     def test_feed_entries_are_logged_with_otps_masked(self):
         hashed_id = self._feed(pickup_otp="7731", delivered_by="delivered_by_cartona")
