@@ -892,3 +892,26 @@ class TestCatalogRights(CatalogCase):
             listing.with_user(user).write({"min_order": 3})
         with self.assertRaises(AccessError):
             self.env["marketplace.product.list"].with_user(user).create({})
+
+
+@tagged("post_install", "-at_install")
+class TestCatalogArabic(CatalogCase):
+    def test_the_catalog_speaks_arabic(self):
+        self.env["res.lang"]._activate_lang("ar_001")
+        self.env["ir.module.module"]._load_module_terms(
+            ["cartona_marketplace"], ["ar_001"], overwrite=True
+        )
+        menu = self.env.ref("cartona_marketplace.marketplace_product_menu")
+        self.assertEqual(menu.with_context(lang="ar_001").name, "الكتالوج")
+        fields = (
+            self.env["marketplace.product"]
+            .with_context(lang="ar_001")
+            .fields_get(["cartona_stock", "sync_state"], ["string", "selection"])
+        )
+        self.assertEqual(fields["cartona_stock"]["string"], "الكمية على كارتونا")
+        self.assertEqual(
+            dict(fields["sync_state"]["selection"])["to_map"], "بحاجة إلى ربط"
+        )
+        listing = self._list(self.items[:1])
+        message = listing.with_context(lang="ar_001").action_sync_now()
+        self.assertIn("بعد لحظات", message["params"]["message"])
