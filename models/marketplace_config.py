@@ -441,6 +441,9 @@ class MarketplaceConfigCatalog(models.Model):
         )
 
     def _check_catalog_ready(self):
+        # Cartona is called with the account's token: a manager's decision, whatever
+        # calls the method (a button is no permission).
+        self.check_access("write")
         if not self.has_token:
             raise UserError(self.env._("Set the API token first."))
         if not self.active:

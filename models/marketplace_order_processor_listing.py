@@ -36,4 +36,6 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             if str(line.line_id) in products
         ]
         if entries:
-            self.env["marketplace.product"]._catalog_link(config, entries)
+            self.env["marketplace.product"]._catalog_link(
+                config, entries, concurrent=True
+            )

@@ -10,6 +10,7 @@ listing's identifiers or what it syncs marks it changed, as stock and price chan
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..cartona import catalog
 
@@ -264,6 +265,7 @@ class MarketplaceProduct(models.Model):
     # ------------------------------------------------------------------
     def action_sync_now(self):
         """Sync Now: send these listings' values now, even those Cartona has."""
+        self.check_access("write")  # a manager's decision, whatever calls it
         self.env["marketplace.product.change"]._mark(
             listing_ids=self.ids, force=True, delay=0
         )
@@ -300,14 +302,16 @@ class MarketplaceProduct(models.Model):
         return product.default_code or False
 
     @api.model
-    def _catalog_link(self, config, entries):
+    def _catalog_link(self, config, entries, concurrent=False):
         """Create or complete the listings of ``config`` for ``entries``.
 
         ``entries`` are ``(product, internal_product_id, supplier_product_id, name)``
         tuples, ``product`` possibly empty (a Cartona product that matched nothing:
         listed for a person to map). An existing listing of the product or of the
         Cartona id is completed, never duplicated; a Cartona id already taken by
-        another listing is left alone. Returns ``(created, updated)`` listings.
+        another listing is left alone. ``concurrent``: other transactions may list
+        the same products now (order imports), see :meth:`_create_concurrently`.
+        Returns ``(created, updated)`` listings.
         """
         products = self.env["product.product"].union(*(e[0] for e in entries))
         supplier_ids = [e[2] for e in entries if e[2]]
@@ -331,6 +335,9 @@ class MarketplaceProduct(models.Model):
             if not key or key in seen:
                 continue
             seen.add(key)
+            if product and supplier_id in seen:
+                supplier_id = False  # named twice: the first product keeps it
+            seen.add(supplier_id)
             listing = by_product.get(product) if product else None
             other = by_supplier_id.get(supplier_id) if supplier_id else None
             if not product or (listing is None and other and not other.product_id):
@@ -362,5 +369,79 @@ class MarketplaceProduct(models.Model):
             if vals:
                 listing.write(vals)
                 updated |= listing
-        created = self.create(to_create) if to_create else self.browse()
+        if concurrent:
+            created = self._create_concurrently(to_create)
+        else:
+            created = self.create(to_create) if to_create else self.browse()
         return created, updated
+
+    @api.model
+    def _create_concurrently(self, vals_list):
+        """Create listings that another transaction may be creating right now.
+
+        ``INSERT ... ON CONFLICT DO NOTHING``: an order import must never fail
+        because another import listed the same product a moment before. When the
+        other transaction committed after this one started, PostgreSQL raises a
+        serialization failure (REPEATABLE READ), which queue_job retries; the retry
+        finds the listing. Values are those of :meth:`create` for a product.
+        """
+        if not vals_list:
+            return self.browse()
+        now, uid = fields.Datetime.now(), self.env.uid
+        configs = self.env["marketplace.config"].browse(
+            {vals["config_id"] for vals in vals_list}
+        )
+        company_of = {config.id: config.company_id.id for config in configs}
+        rows = []
+        for vals in vals_list:
+            product = self.env["product.product"].browse(vals["product_id"])
+            config = configs.browse(vals["config_id"])
+            internal_id = vals.get("internal_product_id") or (
+                product and self._catalog_product_key(config, product)
+            )
+            rows.append(
+                SQL(
+                    "(%s)",
+                    SQL(", ").join(
+                        SQL("%s", value)
+                        for value in (
+                            config.id,
+                            company_of[config.id],
+                            product.id or None,
+                            product.product_tmpl_id.id or None,
+                            internal_id or None,
+                            vals.get("supplier_product_id") or None,
+                            vals.get("cartona_name") or None,
+                            True,
+                            True,
+                            True,
+                            "not_synced" if product else "to_map",
+                            uid,
+                            now,
+                            uid,
+                            now,
+                        )
+                    ),
+                )
+            )
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO marketplace_product (
+                    config_id, company_id, product_id, product_tmpl_id,
+                    internal_product_id, supplier_product_id, cartona_name,
+                    active, sync_stock, sync_price, sync_state,
+                    create_uid, create_date, write_uid, write_date)
+                VALUES %s
+                ON CONFLICT DO NOTHING
+                RETURNING id
+                """,
+                SQL(", ").join(rows),
+            ),
+            log_exceptions=False,  # a serialization failure is retried, not news
+        )
+        created = self.browse(row[0] for row in self.env.cr.fetchall())
+        self.env["marketplace.config"].invalidate_model(["listing_ids"])
+        self.env["marketplace.product.change"]._mark(listing_ids=created.ids)
+        return created

@@ -775,6 +775,39 @@ class TestCatalogListings(CatalogCase):
             self._on_cartona(self.items[3])["available_stock_quantity"], 99
         )
 
+    def test_an_import_lists_a_product_another_import_listed_meanwhile(self):
+        Listing = self.env["marketplace.product"]
+        first = Listing._create_concurrently(
+            [{"config_id": self.config.id, "product_id": self.items[0].id}]
+        )
+        self.assertEqual(
+            (first.product_id, first.internal_product_id, first.sync_state),
+            (self.items[0], "CAT-000", "not_synced"),
+        )
+        # The same product again (another import got there first), and a new one.
+        again = Listing._create_concurrently(
+            [
+                {"config_id": self.config.id, "product_id": self.items[0].id},
+                {"config_id": self.config.id, "product_id": self.items[1].id},
+            ]
+        )
+        self.assertEqual(again.product_id, self.items[1])
+        self.assertEqual(
+            Listing.search_count([("product_id", "=", self.items[0].id)]), 1
+        )
+
+    def test_a_cartona_id_named_twice_is_given_once(self):
+        created, _updated = self.env["marketplace.product"]._catalog_link(
+            self.config,
+            [
+                (self.items[0], "CAT-000", "90000", None),
+                (self.items[1], "CAT-001", "90000", None),
+                (self.env["product.product"], "X", "90000", "Unknown"),
+            ],
+        )
+        self.assertEqual(created.product_id, self.items[:2])
+        self.assertEqual(created.mapped("supplier_product_id"), ["90000", False])
+
     def test_list_on_cartona_from_the_product_list(self):
         manager = new_test_user(
             self.env, login="cm_cat_manager", groups=f"base.group_user,{MP_MANAGER}"
@@ -892,6 +925,13 @@ class TestCatalogRights(CatalogCase):
             listing.with_user(user).write({"min_order": 3})
         with self.assertRaises(AccessError):
             self.env["marketplace.product.list"].with_user(user).create({})
+        with self.assertRaises(AccessError):
+            listing.with_user(user).action_sync_now()
+        with self.assertRaises(AccessError):
+            self.config.with_user(user).action_sync_catalog_now()
+        with self.assertRaises(AccessError):
+            self.config.with_user(user).action_import_catalog()
+        self.assertFalse(self.env["marketplace.product.change"].search([]))
 
 
 @tagged("post_install", "-at_install")
