@@ -134,30 +134,18 @@ class CatalogCase(CartonaCase):
         RetryableJobError (which is returned)."""
         records = job.recordset
         uid, su = records.env.uid, records.env.su
-        self.env.flush_all()
-        self.registry.enter_test_mode(self.env.cr)
-        try:
-            with self.registry.cursor() as cr:
-                env = self.env(
-                    cr=cr,
-                    user=uid,
-                    su=su,
-                    context=dict(self.env.context, job_uuid=job.uuid),
-                )
-                try:
-                    outcome = getattr(records.with_env(env), job.method_name)(
-                        *job.args, **job.kwargs
-                    )
-                    env.flush_all()
-                    cr.precommit.run()
-                    cr.postcommit.run()
-                except RetryableJobError as exc:
-                    cr.rollback()
-                    outcome = exc
-        finally:
-            self.registry.leave_test_mode()
-        self.env.invalidate_all()
-        return outcome
+
+        def run(env):
+            env = env(user=uid, su=su)
+            outcome = getattr(records.with_env(env), job.method_name)(
+                *job.args, **job.kwargs
+            )
+            env.flush_all()
+            env.cr.precommit.run()
+            env.cr.postcommit.run()
+            return outcome
+
+        return self._run_in_job_transaction(run, job_uuid=job.uuid)
 
     def _bulk_requests(self):
         return [r for r in self.sandbox.state.requests if r["endpoint"] == BULK]
@@ -309,6 +297,15 @@ class TestCatalogPush(CatalogCase):
             move.quantity = move.product_uom_qty
             move.picked = True
         picking._action_done()
+
+    def test_a_scrap_lowers_the_stock(self):
+        product = self.items[2]
+        self._list(product)
+        scrap = self.env["stock.scrap"].create(
+            {"product_id": product.id, "scrap_qty": 5, "location_id": self.stock.id}
+        )
+        self._sync(scrap.action_validate)
+        self.assertEqual(self._on_cartona(product)["available_stock_quantity"], 97)
 
     def test_an_empty_product_is_zero_and_out_of_stock_never_negative(self):
         product = self.items[0]
@@ -910,6 +907,21 @@ class TestCatalogRights(CatalogCase):
             move.quantity = move.product_uom_qty
             move.picked = True
         picking.button_validate()
+
+    def test_listings_of_another_company_are_invisible(self):
+        listing = self._list(self.items[:1])
+        other = self.env["res.company"].create({"name": "Other supplier"})
+        user = new_test_user(
+            self.env,
+            login="cm_cat_other",
+            groups="base.group_user,cartona_marketplace.group_marketplace_user",
+            company_id=other.id,
+            company_ids=[Command.set(other.ids)],
+        )
+        Listing = self.env["marketplace.product"].with_user(user)
+        self.assertFalse(Listing.search([]))
+        with self.assertRaises(AccessError):
+            listing.with_user(user).read(["sync_state"])
 
     def test_marketplace_users_read_listings_managers_edit_them(self):
         listing = self._list(self.items[:1])
