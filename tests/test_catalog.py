@@ -248,6 +248,28 @@ class TestCatalogPush(CatalogCase):
         self.assertEqual(jobs[0].identity_key, f"cartona-catalog-{self.config.id}")
         self.assertTrue(jobs[0].eta)
 
+    def test_the_users_path_runs_no_query_and_one_insert_at_commit(self):
+        self._list(self.items[:1])
+        Quant = self.env["stock.quant"]
+
+        def queries(product):
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            Quant._update_available_quantity(product, self.stock, 1)
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        for product in (self.items[0], self.unlisted):  # caches warmed alike
+            queries(product)
+        self.assertEqual(queries(self.items[0]), queries(self.unlisted))
+        before = self.env.cr.sql_log_count
+        self.env.cr.precommit.run()
+        self.assertEqual(self.env.cr.sql_log_count - before, 1, "one INSERT")
+        self.assertEqual(
+            self.env["marketplace.product.change"].search([]).listing_id,
+            self._listing(self.items[0]),
+        )
+
     def test_an_inventory_adjustment_pushes_only_the_changed_product(self):
         self._list()
         self._sync(lambda: self._adjust(self.items[2], 7))
