@@ -239,7 +239,7 @@ class MarketplaceProduct(models.Model):
         positive = (operator == "=") == value
         return [("id", "in" if positive else "not in", differing)]
 
-    @api.depends("product_id", "cartona_name", "config_id")
+    @api.depends("product_id", "cartona_name", "supplier_product_id")
     def _compute_display_name(self):
         for listing in self:
             name = listing.product_id.display_name or listing.cartona_name
@@ -276,15 +276,6 @@ class MarketplaceProduct(models.Model):
             ),
             "success",
         )
-
-    def action_open_product(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "product.product",
-            "res_id": self.product_id.id,
-            "view_mode": "form",
-        }
 
     # ------------------------------------------------------------------
     # Identifiers and linking
