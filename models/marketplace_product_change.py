@@ -157,29 +157,25 @@ class MarketplaceProductChange(models.Model):
         if wake is None:
             wake = postcommit.data[POSTCOMMIT_KEY] = {}
             registry, uid = self.env.registry, self.env.uid
-
-            def queue_jobs():
-                try:
-                    with registry.cursor() as cr:
-                        env = api.Environment(cr, uid, {})
-                        for delay, ids in _by_delay(wake).items():
-                            env["marketplace.config"].browse(ids)._catalog_wake(delay)
-                except Exception:
-                    # The marks are committed: the next change or the nightly
-                    # reconcile queues the job.
-                    _logger.exception(
-                        "Cartona: could not queue the catalog job of accounts %s",
-                        sorted(wake),
-                    )
-
-            postcommit.add(queue_jobs)
+            postcommit.add(lambda: queue_catalog_jobs(registry, uid, wake))
         for config_id in config_ids:
             wake[config_id] = min(wake.get(config_id, delay), delay)
 
 
-def _by_delay(wake):
-    """``{config_id: delay}`` as ``{delay: [config_id, ...]}``."""
-    grouped = {}
+def queue_catalog_jobs(registry, uid, wake):
+    """Queue the catalog jobs of ``wake`` (``{config_id: delay}``) as ``uid``, in a
+    transaction of its own (a ``postcommit`` hook of the transaction that marked)."""
+    by_delay = {}
     for config_id, delay in sorted(wake.items()):
-        grouped.setdefault(delay, []).append(config_id)
-    return grouped
+        by_delay.setdefault(delay, []).append(config_id)
+    try:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, uid, {})
+            for delay, config_ids in by_delay.items():
+                env["marketplace.config"].browse(config_ids)._catalog_wake(delay)
+    except Exception:
+        # The marks are committed: the next change or the nightly reconcile
+        # queues the job.
+        _logger.exception(
+            "Cartona: could not queue the catalog job of accounts %s", sorted(wake)
+        )

@@ -1259,18 +1259,23 @@ def bench_catalog(odoo, server, sandbox, report, world, count, batch_size, passe
         }
 
     # The catalog's own work on the user's path, timed directly: the marks written
-    # at commit and the job queued after it (the hooks on quants cost no query).
+    # at commit and the job queued after it, in a transaction of its own (the
+    # hooks on quants cost no query).
+    from odoo.addons.cartona_marketplace.models import marketplace_product_change
+
     with odoo.env(commit=False) as env:
         change_class = type(env["marketplace.product.change"])
-        config_class = type(env["marketplace.config"])
-    originals = (change_class._insert_marks, config_class._catalog_wake)
+    originals = (
+        change_class._insert_marks,
+        marketplace_product_change.queue_catalog_jobs,
+    )
     hooks = {"seconds": 0.0}
 
     def timed(original):
-        def wrapper(self, *args, **kwargs):
+        def wrapper(*args, **kwargs):
             started = time.perf_counter()
             try:
-                return original(self, *args, **kwargs)
+                return original(*args, **kwargs)
             finally:
                 hooks["seconds"] += time.perf_counter() - started
 
@@ -1291,7 +1296,7 @@ def bench_catalog(odoo, server, sandbox, report, world, count, batch_size, passe
         return time.perf_counter() - started, queries, hooks["seconds"]
 
     change_class._insert_marks = timed(originals[0])
-    config_class._catalog_wake = timed(originals[1])
+    marketplace_product_change.queue_catalog_jobs = timed(originals[1])
     try:
         for arm in ("listed", "unlisted"):  # warm-up
             validate(pickings[arm].pop())
@@ -1301,13 +1306,15 @@ def bench_catalog(odoo, server, sandbox, report, world, count, batch_size, passe
             for arm in order:
                 runs[arm].append(validate(pickings[arm][number]))
     finally:
-        change_class._insert_marks, config_class._catalog_wake = originals
+        change_class._insert_marks = originals[0]
+        marketplace_product_change.queue_catalog_jobs = originals[1]
     times = {arm: [run[0] for run in values] for arm, values in runs.items()}
     ratios = [a / b for a, b in zip(times["listed"], times["unlisted"], strict=True)]
     ratio = statistics.median(ratios)
     listed_s = statistics.median(times["listed"])
     unlisted_s = statistics.median(times["unlisted"])
     hook_s = statistics.median([run[2] for run in runs["listed"]])
+    best = min(times["listed"]) / min(times["unlisted"])
     report.add(
         "(f)",
         f"validate a 100-line delivery, listed vs not (median of {passes} ratios)",
@@ -1316,6 +1323,11 @@ def bench_catalog(odoo, server, sandbox, report, world, count, batch_size, passe
         ratio <= 1.05,
     )
     report.add("(f)", "ratios of the passes", ", ".join(f"{r:.3f}" for r in ratios))
+    report.add(
+        "(f)",
+        "best run of each arm, listed vs not",
+        f"{best:.3f} ({min(times['listed']):.2f} s vs {min(times['unlisted']):.2f} s)",
+    )
     report.add(
         "(f)",
         "catalog work at commit (marks + job), timed directly",
@@ -1438,7 +1450,7 @@ def main():
                 world,
                 args.catalog_products,
                 args.batch_size,
-                args.passes + 6,
+                args.passes + 12,
             )
         server.stop()
         if "e" in sections:
