@@ -3,7 +3,7 @@
 {
     "name": "Cartona Marketplace Integration",
     "summary": "Keep sale orders and the Cartona B2B marketplace in step",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Sales",
     "website": "https://github.com/cartona-marketplace/cartona_marketplace",
     "author": "Cartona Marketplace Integration contributors",
@@ -24,11 +24,13 @@
         "wizards/marketplace_sync_preview_views.xml",
         "wizards/marketplace_delivery_confirm_views.xml",
         "wizards/marketplace_cancel_reason_views.xml",
+        "wizards/marketplace_product_list_views.xml",
         "views/marketplace_config_views.xml",
         "views/marketplace_dashboard_views.xml",
         "views/marketplace_sync_log_views.xml",
         "views/sale_order_views.xml",
         "views/res_partner_views.xml",
+        "views/marketplace_product_views.xml",
         "views/cartona_marketplace_menus.xml",
     ],
     "assets": {

@@ -4,4 +4,6 @@
   rules, payment methods and the OTP rule, and the Odoo -> Cartona mapping tables.
 - :mod:`.errors`: the error hierarchy every caller of the HTTP client relies on.
 - :mod:`.client`: the Cartona supplier-integrations HTTP client.
+- :mod:`.catalog`: the catalog planner (stock and prices of listed products, batches,
+  isolating the bad items of a refused batch).
 """

@@ -58,6 +58,7 @@ SUPPLIER_PRODUCT = "supplier-product"
 MAX_RESPONSE_DEPTH = 32
 #: Unreadable feed entries one pull skips before it takes the feed for broken.
 MAX_UNREADABLE = 100
+BULK_UPDATE_PRODUCTS = "supplier-product/bulk-update"
 #: Marks "an empty 2xx body is not acceptable" for :meth:`CartonaClient._request`.
 _NO_EMPTY = object()
 
@@ -242,6 +243,51 @@ class CartonaClient:
         """``GET supplier-product?page=1&per_page=1``: succeeds when the token works."""
         params = {"page": 1, "per_page": 1}
         return self._request("GET", SUPPLIER_PRODUCT, params=params, expect=list)
+
+    # Catalog (sections 3.5 and 3.6)
+
+    def list_supplier_products(self, page=1, per_page=100):
+        """``GET supplier-product``: one page of the supplier's products (a list)."""
+        params = {"page": page, "per_page": per_page}
+        return self._request("GET", SUPPLIER_PRODUCT, params=params, expect=list)
+
+    def iter_supplier_products(self, per_page=100, max_pages=1000):
+        """Yield the supplier's catalog page by page (each page a non-empty list).
+
+        Stops as :meth:`iter_pull_orders` does: after a short or empty page, after
+        ``max_pages``, or when a page brings no product not seen yet.
+        """
+        seen = set()
+        for page in range(1, max_pages + 1):
+            products = self.list_supplier_products(page=page, per_page=per_page)
+            if not products:
+                return
+            keys = {_product_key(product) for product in products}
+            if keys <= seen:
+                _logger.warning(
+                    "Cartona supplier-product page %s repeats products already read; "
+                    "stopping pagination",
+                    page,
+                )
+                return
+            seen |= keys
+            yield products
+            if len(products) < per_page:
+                return
+        _logger.warning("Cartona supplier-product stopped after %s pages", max_pages)
+
+    def update_products(self, items):
+        """``POST supplier-product/bulk-update``: stock, price and flags per product.
+
+        Cartona answers the batch as a whole (section 3.6): a 2xx is success whatever
+        JSON it carries (undocumented), and a 4xx refuses every item. Each item
+        must name its product (``supplier_product_id``, ``internal_product_id`` or
+        ``base_product_id`` + ``unit`` + ``unit_count``). Returns Cartona's answer.
+        """
+        body = [_product_item(item) for item in _checked_list(items)]
+        return self._request(
+            "POST", BULK_UPDATE_PRODUCTS, body=body, expect=object, empty=[]
+        )
 
     # Transport
 
@@ -563,6 +609,32 @@ def _details_item(item):
     if not isinstance(item.get("order_details"), list):
         raise ValueError(f"order_details must be a list in {item!r}")
     return item
+
+
+def _product_item(item):
+    """A bulk-update item; it must name its product one of the documented ways."""
+    if item.get("supplier_product_id") not in (None, ""):
+        return item
+    if item.get("internal_product_id") not in (None, ""):
+        return item
+    if all(
+        item.get(key) not in (None, "")
+        for key in ("base_product_id", "unit", "unit_count")
+    ):
+        return item
+    raise ValueError(
+        f"a catalog item needs supplier_product_id, internal_product_id or "
+        f"base_product_id + unit + unit_count: {item!r}"
+    )
+
+
+def _product_key(product):
+    """What identifies a catalog product for the repeated-page guard."""
+    if isinstance(product, dict):
+        for key in ("id", "supplier_product_id", "internal_product_id"):
+            if product.get(key) not in (None, ""):
+                return f"{key}:{product[key]}"
+    return json.dumps(product, sort_keys=True, default=str)
 
 
 def _order_key(order):

@@ -9,3 +9,12 @@ from . import res_partner
 from . import sale_order
 from . import sale_order_line
 from . import stock_picking
+from . import marketplace_product
+from . import marketplace_product_change
+from . import marketplace_catalog_sync
+from . import marketplace_order_processor_listing
+from . import stock_quant
+from . import product_template
+from . import product_product
+from . import product_pricelist_item
+from . import product_template_attribute_value

@@ -385,3 +385,96 @@ class MarketplaceApi(models.AbstractModel):
                 )
             vals_list.append(vals)
         return Log._record(vals_list, keep_on_rollback=bool(error))
+
+    # ------------------------------------------------------------------
+    # Catalog (cartona-api.md sections 3.5 and 3.6)
+    # ------------------------------------------------------------------
+    @api.model
+    def update_products(self, config, items):
+        """Post ``supplier-product/bulk-update`` items (one request, one log row).
+
+        Returns Cartona's answer. Raises the core's ``CartonaError`` subclasses after
+        logging the exchange; a rejected token pauses the account.
+        """
+        message = self.env._("%(count)s products", count=len(items))
+        return self._catalog_exchange(
+            config,
+            "catalog_push",
+            lambda client: client.update_products(items),
+            message,
+        )
+
+    @api.model
+    def supplier_products(self, config, per_page=100):
+        """Yield Cartona's catalog of the account page by page (lists of products).
+
+        One inbound ``catalog_pull`` log per request. Raises the core's
+        ``CartonaError`` subclasses after logging the failed request.
+        """
+        exchanges = []
+        with self._client(config, on_exchange=exchanges.append) as client:
+            pages = client.iter_supplier_products(per_page=per_page)
+            number = 0
+            while True:
+                number += 1
+                try:
+                    page = next(pages)
+                except StopIteration:
+                    page = None
+                except errors.CartonaError as exc:
+                    self._log_catalog(config, "catalog_pull", exchanges, exc, False)
+                    if isinstance(exc, errors.AuthenticationError):
+                        config._set_connection_result(exc)
+                    raise
+                message = (
+                    self.env._(
+                        "page %(page)s: %(count)s products",
+                        page=number,
+                        count=len(page),
+                    )
+                    if page is not None
+                    else self.env._("page %(page)s: no more products", page=number)
+                )
+                self._log_catalog(config, "catalog_pull", exchanges, None, message)
+                if page is None:
+                    return
+                yield page
+
+    @api.model
+    def _catalog_exchange(self, config, operation, call, message):
+        """Run ``call(client)``, log its exchange, re-raise errors."""
+        exchanges = []
+        error = result = None
+        try:
+            with self._client(config, on_exchange=exchanges.append) as client:
+                result = call(client)
+        except errors.CartonaError as exc:
+            error = exc
+            if not exchanges and exc.exchange is not None:
+                exchanges.append(exc.exchange)
+        self._log_catalog(config, operation, exchanges, error, message)
+        if isinstance(error, errors.AuthenticationError):
+            config._set_connection_result(error)
+        if error is not None:
+            raise error
+        return result
+
+    @api.model
+    def _log_catalog(self, config, operation, exchanges, error, message):
+        """One log row per catalog request made since the last call (``exchanges``
+        emptied); failed ones are kept if the job is rolled back."""
+        Log = self.env["marketplace.sync.log"]
+        vals_list = [
+            Log._vals(
+                config,
+                operation,
+                "success" if exchange.error is None else errors.outcome_of(error),
+                exchange=exchange,
+                direction="inbound" if operation == "catalog_pull" else "outbound",
+                message=message or False,
+                error_message=exchange.error or False,
+            )
+            for exchange in exchanges
+        ]
+        exchanges.clear()
+        return Log._record(vals_list, keep_on_rollback=bool(error))

@@ -44,6 +44,18 @@ class MarketplaceConfig(models.Model):
     dashboard_oldest_unsynced = fields.Datetime(
         string="Oldest Unsynced Change", compute="_compute_dashboard"
     )
+    # Catalog on Cartona
+    dashboard_listing_error_count = fields.Integer(
+        string="Listings in Error", compute="_compute_dashboard_catalog"
+    )
+    dashboard_listing_to_map_count = fields.Integer(
+        string="Listings to Map", compute="_compute_dashboard_catalog"
+    )
+    dashboard_last_catalog_sync = fields.Datetime(
+        string="Last Catalog Sync",
+        compute="_compute_dashboard_catalog",
+        help="When Cartona last accepted a stock or price of this account.",
+    )
 
     def _dashboard_since(self):
         return fields.Datetime.now() - timedelta(hours=24)
@@ -147,6 +159,32 @@ class MarketplaceConfig(models.Model):
             config.dashboard_failed_jobs = len(failed_jobs[config])
             config.dashboard_oldest_unsynced = oldest.get(config, False)
 
+    def _dashboard_listing_domain(self, states=None):
+        domain = [("config_id", "in", self.ids)]
+        if states:
+            domain.append(("sync_state", "in", states))
+        return domain
+
+    def _compute_dashboard_catalog(self):
+        Listing = self.env["marketplace.product"]
+        by_state = {
+            (config, state): count
+            for config, state, count in Listing._read_group(
+                self._dashboard_listing_domain(["error", "to_map"]),
+                ["config_id", "sync_state"],
+                ["__count"],
+            )
+        }
+        last = dict(
+            Listing._read_group(
+                self._dashboard_listing_domain(), ["config_id"], ["last_sync_date:max"]
+            )
+        )
+        for config in self:
+            config.dashboard_listing_error_count = by_state.get((config, "error"), 0)
+            config.dashboard_listing_to_map_count = by_state.get((config, "to_map"), 0)
+            config.dashboard_last_catalog_sync = last.get(config, False)
+
     def action_dashboard_open(self):
         """Open the list a dashboard figure counts (``figure`` in the context)."""
         self.ensure_one()
@@ -181,6 +219,16 @@ class MarketplaceConfig(models.Model):
                 "queue.job",
                 _("Cartona Jobs"),
                 self._dashboard_job_domain(states, self._dashboard_jobs(states)[self]),
+            )
+        listings = {
+            "listing_error": (_("Listings in Error"), ["error"]),
+            "listing_to_map": (_("Listings to Map"), ["to_map"]),
+            "listings": (_("Cartona Catalog"), None),
+        }
+        if figure in listings:
+            name, states = listings[figure]
+            return self._dashboard_action(
+                "marketplace.product", name, self._dashboard_listing_domain(states)
             )
         if figure == "oldest_unsynced":
             return self._dashboard_action(

@@ -88,6 +88,8 @@ class MarketplaceSyncLog(models.Model):
             ("order_pull", "Order Pull"),
             ("order_import", "Order Import"),
             ("ack", "Acknowledgement"),
+            ("catalog_push", "Catalog Update"),
+            ("catalog_pull", "Catalog Import"),
         ],
         required=True,
     )

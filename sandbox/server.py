@@ -3,9 +3,10 @@
 - ``/api/v1/``: Cartona's supplier API (``cartona-api.md`` section 3), guarded by the
   ``AuthorizationToken`` header, with faults injected on demand.
 - ``/_sandbox/``: the control API (no auth) that tests, scripts and demos use to add
-  orders, act as the retailer, inspect recorded requests and inject faults; to make
-  the feed hostile, ``raw-entries`` puts bytes served as they are (broken JSON,
-  invalid UTF-8) among the orders, and ``cookie`` has every API answer set a cookie.
+  orders and catalog products, act as the retailer, inspect recorded requests and
+  inject faults; to make the feed hostile, ``raw-entries`` puts bytes served as they
+  are (broken JSON, invalid UTF-8) among the orders, and ``cookie`` has every API
+  answer set a cookie.
 """
 
 import base64
@@ -259,11 +260,16 @@ def _api_products(state, query, raw, arg):
     return state.products(page=page, per_page=min(per_page, MAX_PER_PAGE))
 
 
+def _api_bulk_update_products(state, query, raw, arg):
+    return state.bulk_update_products(_loads(raw))
+
+
 API_ROUTES = {
     "order/pull-orders": ("GET", _api_pull_orders),
     "order/update-order-status": ("POST", _api_update_status_bulk),
     "order/update-order-details": ("POST", _api_update_details),
     "supplier-product": ("GET", _api_products),
+    "supplier-product/bulk-update": ("POST", _api_bulk_update_products),
 }
 
 
@@ -311,6 +317,10 @@ def _control_call(state, method, route, body):
         return _Response(200, state.describe(segments[1]))
     if method == "POST" and len(segments) == 3 and segments[0] == "orders":
         return _order_action(state, segments[1], segments[2], body or {})
+    if key == ("GET", "products", 1):
+        return _Response(200, state.catalog)
+    if key == ("POST", "products", 1):
+        return _Response(201, state.put_products(body))
     if key == ("GET", "requests", 1):
         return _Response(200, state.requests)
     if key == ("DELETE", "requests", 1):

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import rules
+from .catalog import Catalog, CatalogRejection
 from .demo import ORDER_DEFAULTS, demo_products
 from .faults import FaultBook
 
@@ -65,7 +66,7 @@ class _Meta:
 
 
 class SandboxState:
-    """Orders, pull feed, recorded requests, skipped bulk items and active faults.
+    """Orders, pull feed, catalog, recorded requests, skipped bulk items and faults.
 
     A test can also make the feed hostile: :meth:`add_raw_entry` puts bytes that
     need not be JSON at all among the orders, and :meth:`set_cookie` has every API
@@ -93,6 +94,7 @@ class SandboxState:
             self._raw_entries = {}
             self._raw_ids = itertools.count(1)
             self._cookie = None
+            self._catalog = Catalog(self._products)
             for order in self._initial_orders:
                 self.add_order(order)
 
@@ -214,10 +216,9 @@ class SandboxState:
             self._cookie = cookie
 
     def products(self, page=1, per_page=100):
-        """One page of the fake supplier-product catalog."""
-        start = (page - 1) * per_page
+        """One page of the supplier-product catalog."""
         with self.lock:
-            return copy.deepcopy(self._products[start : start + per_page])
+            return self._catalog.page(page, per_page)
 
     # Retailer side and control operations (each puts the order in the feed)
 
@@ -375,6 +376,55 @@ class SandboxState:
                     {"hashed_id": hashed_id, "order_details": copy.deepcopy(lines)}
                 )
             return result
+
+    # Catalog (sections 3.5 and 3.6; see :mod:`.catalog`)
+
+    @property
+    def catalog(self):
+        """Snapshot of the supplier's products on Cartona, in catalog order."""
+        with self.lock:
+            return self._catalog.products()
+
+    def catalog_product(self, internal_product_id=None, supplier_product_id=None):
+        """Copy of the one product named so; ``None`` when none or several match."""
+        key = (
+            {"supplier_product_id": supplier_product_id}
+            if supplier_product_id is not None
+            else {"internal_product_id": internal_product_id}
+        )
+        with self.lock:
+            found = self._catalog.find(key)
+            return copy.deepcopy(found[0]) if len(found) == 1 else None
+
+    def put_products(self, products):
+        """Add products to the catalog (or replace those with the same ``id``)."""
+        if isinstance(products, dict):
+            products = [products]
+        if not isinstance(products, list):
+            raise SandboxRejection(400, "expected a product or a list of products")
+        with self.lock:
+            try:
+                return [self._catalog.put(product) for product in products]
+            except ValueError as exc:
+                raise SandboxRejection(400, str(exc)) from None
+
+    def bulk_update_products(self, items):
+        """``POST supplier-product/bulk-update``: every item valid, or nothing applied.
+
+        Returns the updated products. 400 when the body is not an array, 422 naming
+        the first bad item (``details.index``) otherwise.
+        """
+        with self.lock:
+            try:
+                return self._catalog.bulk_update(items)
+            except TypeError as exc:
+                raise SandboxRejection(400, str(exc)) from None
+            except CatalogRejection as exc:
+                raise SandboxRejection(
+                    422,
+                    f"invalid item {exc.index}: {exc.reason}",
+                    {"index": exc.index, "item": exc.item},
+                ) from None
 
     # Faults and the request log
 

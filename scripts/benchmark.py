@@ -42,6 +42,15 @@ e. Sync logs at 1,000,000 rows (``INSERT ... SELECT generate_series``, then
    call, a commit after each): rows deleted, batches, the longest batch and the
    longest time a DELETE held its row locks (DELETE to commit), and the latency of
    an INSERT of a log row every 20 ms from another connection meanwhile.
+f. Catalog: 1,000 listed products (``--catalog-products``) changed by one inventory
+   adjustment, committed in-process; the sandbox counts the ``bulk-update``
+   requests, ``queue_job`` the catalog jobs, and the time is measured from the
+   adjustment's commit until the sandbox holds every new stock (the job waits
+   its delay of a few seconds first). Then, with the runner stopped so that only
+   the user's transaction is timed, a 100-line delivery is validated by a
+   storekeeper (``button_validate`` and the commit, which writes the changes and
+   queues the job) with its products listed and not listed, alternating, ratio
+   of the medians of the passes.
 """
 
 import argparse
@@ -1039,6 +1048,303 @@ def _plan(cr, query, params):
 # ---------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------
+# (f) catalog: stock and prices of listed products
+# ---------------------------------------------------------------------------
+
+CATALOG_PATH = "supplier-product/bulk-update"
+
+
+def _catalog_products(env, sandbox, warehouse, prefix, count, listed, config=None):
+    """``count`` storable products with stock, in Cartona's catalog, listed on
+    ``config`` when ``listed``. Returns their ids."""
+    products = env["product.product"].create(
+        [
+            {
+                "name": f"Bench catalog {prefix}{n}",
+                "default_code": f"{prefix}{n:05d}",
+                "type": "consu",
+                "is_storable": True,
+                "list_price": 10.0 + n % 50,
+            }
+            for n in range(count)
+        ]
+    )
+    quants = (
+        env["stock.quant"]
+        .with_context(inventory_mode=True)
+        .create(
+            [
+                {
+                    "product_id": product.id,
+                    "location_id": warehouse.lot_stock_id.id,
+                    "inventory_quantity": 1_000,
+                }
+                for product in products
+            ]
+        )
+    )
+    quants.action_apply_inventory()
+    sandbox.state.put_products(
+        [
+            {"id": product.id, "internal_product_id": product.default_code}
+            for product in products
+        ]
+    )
+    if listed:
+        env["marketplace.product"].create(
+            [{"config_id": config.id, "product_id": p.id} for p in products]
+        )
+    return products.ids
+
+
+def _catalog_idle(db, config_id):
+    """Whether no catalog job is open and no change of the account waits."""
+    return not e2e.sql(
+        db,
+        "SELECT (SELECT count(*) FROM queue_job WHERE method_name = '_sync_catalog' "
+        "AND state IN %s) + (SELECT count(*) FROM marketplace_product_change "
+        "WHERE config_id = %s)",
+        (e2e.OPEN_JOB_STATES, config_id),
+    )[0][0]
+
+
+def _delivery(env, warehouse, product_ids, quantity=1):
+    """A confirmed, reserved delivery of ``product_ids``."""
+    from odoo import Command
+
+    customers = env.ref("stock.stock_location_customers")
+    picking = env["stock.picking"].create(
+        {
+            "picking_type_id": warehouse.out_type_id.id,
+            "location_id": warehouse.lot_stock_id.id,
+            "location_dest_id": customers.id,
+            "move_ids": [
+                Command.create(
+                    {
+                        "name": "bench",
+                        "product_id": product_id,
+                        "product_uom_qty": quantity,
+                        "location_id": warehouse.lot_stock_id.id,
+                        "location_dest_id": customers.id,
+                    }
+                )
+                for product_id in product_ids
+            ],
+        }
+    )
+    picking.action_confirm()
+    picking.action_assign()
+    return picking.id
+
+
+def bench_catalog(odoo, server, sandbox, report, world, count, batch_size, passes):
+    """(f) One inventory adjustment of ``count`` listed products through the real
+    runner, then validating a 100-line delivery with and without listings."""
+    from odoo.addons.cartona_marketplace.models.marketplace_product_change import (
+        CATALOG_DELAY,
+    )
+
+    db = server.db
+    with odoo.env() as env:
+        warehouse = env["stock.warehouse"].browse(world["warehouse"])
+        config = make_config(
+            env, sandbox, "Bench catalog", batch_size=batch_size, timeout=30
+        )
+        config_id = config.id
+        listed = _catalog_products(env, sandbox, warehouse, "BL", count, True, config)
+    e2e.wait_until(
+        lambda: _catalog_idle(db, config_id), 600, interval=0.5, message="listing"
+    )
+    out(f"  (f) {count} products listed and sent")
+
+    # 1. One inventory adjustment changes every listed product.
+    last_job = e2e.sql(db, "SELECT coalesce(max(id), 0) FROM queue_job")[0][0]
+    requests_before = len(sandbox.state.requests)
+    started = time.monotonic()
+    with odoo.env() as env:
+        stock = env["stock.warehouse"].browse(world["warehouse"]).lot_stock_id
+        quants = (
+            env["stock.quant"]
+            .with_context(inventory_mode=True)
+            .create(
+                [
+                    {
+                        "product_id": product_id,
+                        "location_id": stock.id,
+                        "inventory_quantity": 1_000 + n % 97 + 1,
+                    }
+                    for n, product_id in enumerate(listed)
+                ]
+            )
+        )
+        quants.action_apply_inventory()
+    committed = time.monotonic()
+    wanted = {f"BL{n:05d}": 1_000 + n % 97 + 1 for n in range(count)}
+
+    def arrived():
+        stock = {
+            p["internal_product_id"]: p.get("available_stock_quantity")
+            for p in sandbox.state.catalog
+            if p["internal_product_id"] in wanted
+        }
+        return stock == wanted
+
+    e2e.wait_until(arrived, 600, interval=0.1, message="Cartona's stock")
+    arrived_at = time.monotonic()
+    e2e.wait_until(lambda: _catalog_idle(db, config_id), 120, interval=0.5)
+    jobs = e2e.sql(
+        db,
+        "SELECT count(*), extract(epoch FROM max(date_done) - min(date_started)), "
+        "extract(epoch FROM min(date_started) - min(date_created)) "
+        "FROM queue_job WHERE id > %s AND method_name = '_sync_catalog'",
+        (last_job,),
+    )[0]
+    sent = [
+        r
+        for r in sandbox.state.requests[requests_before:]
+        if r["endpoint"] == CATALOG_PATH
+    ]
+    limit = math.ceil(count / batch_size)
+    report.add(
+        "(f)",
+        f"requests for {count} products changed by one adjustment, "
+        f"batch_size {batch_size}",
+        f"{len(sent)}",
+        f"<= {limit}",
+        len(sent) <= limit,
+    )
+    report.add("(f)", "catalog jobs", f"{jobs[0]}", "<= 2", jobs[0] <= 2)
+    report.add(
+        "(f)",
+        f"inventory adjustment of {count} products (user's transaction)",
+        f"{committed - started:.2f} s",
+    )
+    report.add(
+        "(f)",
+        "commit -> Cartona has them all",
+        f"{arrived_at - committed:.1f} s (queued -> started "
+        f"{float(jobs[2] or 0):.1f} s, of which the job's delay {CATALOG_DELAY} s; "
+        f"run {float(jobs[1] or 0):.1f} s)",
+    )
+
+    # 2. Validating a 100-line delivery, its products listed or not: 200 products
+    # made alike, 100 of them listed (and sent). The runner is then stopped: only
+    # the user's transaction is timed (hooks, marks at commit, the job queued after
+    # it), not the jobs it queues.
+    with odoo.env() as env:
+        warehouse = env["stock.warehouse"].browse(world["warehouse"])
+        alike = _catalog_products(env, sandbox, warehouse, "BD", 200, False)
+        env["marketplace.product"].create(
+            [{"config_id": config_id, "product_id": p} for p in alike[:100]]
+        )
+    e2e.wait_until(lambda: _catalog_idle(db, config_id), 300, interval=0.5)
+    server.stop()
+    listed, unlisted = alike[:100], alike[100:]
+    with odoo.env() as env:
+        warehouse = env["stock.warehouse"].browse(world["warehouse"])
+        storekeeper = (
+            env["res.users"]
+            .create(
+                {
+                    "name": "Bench storekeeper",
+                    "login": "bench_storekeeper",
+                    "groups_id": [(4, env.ref("stock.group_stock_user").id)],
+                }
+            )
+            .id
+        )
+        pickings = {
+            arm: [_delivery(env, warehouse, ids) for _pass in range(passes + 1)]
+            for arm, ids in (("listed", listed), ("unlisted", unlisted))
+        }
+
+    # The catalog's own work on the user's path, timed directly: the marks written
+    # at commit and the job queued after it, in a transaction of its own (the
+    # hooks on quants cost no query).
+    from odoo.addons.cartona_marketplace.models import marketplace_product_change
+
+    with odoo.env(commit=False) as env:
+        change_class = type(env["marketplace.product.change"])
+    originals = (
+        change_class._insert_marks,
+        marketplace_product_change.queue_catalog_jobs,
+    )
+    hooks = {"seconds": 0.0}
+
+    def timed(original):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                hooks["seconds"] += time.perf_counter() - started
+
+        return wrapper
+
+    def validate(picking_id):
+        hooks["seconds"] = 0.0
+        started = time.perf_counter()
+        with odoo.env(uid=storekeeper) as env:
+            picking = env["stock.picking"].browse(picking_id)
+            for move in picking.move_ids:
+                move.quantity = move.product_uom_qty
+                move.picked = True
+            queries = env.cr.sql_log_count
+            picking.button_validate()
+            env.flush_all()
+            queries = env.cr.sql_log_count - queries
+        return time.perf_counter() - started, queries, hooks["seconds"]
+
+    change_class._insert_marks = timed(originals[0])
+    marketplace_product_change.queue_catalog_jobs = timed(originals[1])
+    try:
+        for arm in ("listed", "unlisted"):  # warm-up
+            validate(pickings[arm].pop())
+        runs = {"listed": [], "unlisted": []}
+        for number in range(passes):
+            order = ("listed", "unlisted") if number % 2 else ("unlisted", "listed")
+            for arm in order:
+                runs[arm].append(validate(pickings[arm][number]))
+    finally:
+        change_class._insert_marks = originals[0]
+        marketplace_product_change.queue_catalog_jobs = originals[1]
+    times = {arm: [run[0] for run in values] for arm, values in runs.items()}
+    ratios = [a / b for a, b in zip(times["listed"], times["unlisted"], strict=True)]
+    ratio = statistics.median(ratios)
+    listed_s = statistics.median(times["listed"])
+    unlisted_s = statistics.median(times["unlisted"])
+    hook_s = statistics.median([run[2] for run in runs["listed"]])
+    best = min(times["listed"]) / min(times["unlisted"])
+    report.add(
+        "(f)",
+        f"validate a 100-line delivery, listed vs not (median of {passes} ratios)",
+        f"{ratio:.3f} ({listed_s:.2f} s vs {unlisted_s:.2f} s)",
+        "<= 1.05",
+        ratio <= 1.05,
+    )
+    report.add("(f)", "ratios of the passes", ", ".join(f"{r:.3f}" for r in ratios))
+    report.add(
+        "(f)",
+        "best run of each arm, listed vs not",
+        f"{best:.3f} ({min(times['listed']):.2f} s vs {min(times['unlisted']):.2f} s)",
+    )
+    report.add(
+        "(f)",
+        "catalog work at commit (marks + job), timed directly",
+        f"{hook_s * 1000:.1f} ms -> ratio {(unlisted_s + hook_s) / unlisted_s:.3f}",
+        "<= 1.05",
+        (unlisted_s + hook_s) / unlisted_s <= 1.05,
+    )
+    report.add(
+        "(f)",
+        "queries before the commit, listed vs not",
+        f"{statistics.median([run[1] for run in runs['listed']]):g} vs "
+        f"{statistics.median([run[1] for run in runs['unlisted']]):g}",
+    )
+    server.start()
+
+
 def _server_setup(workers):
     """``(workers, channels)``: ``root.cartona`` as wide as the HTTP workers."""
     return workers, f"root:{max(4, workers)},root.cartona:{workers}"
@@ -1046,13 +1352,16 @@ def _server_setup(workers):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="a,b,c,d,e", help="sections to run")
+    parser.add_argument("--only", default="a,b,c,d,e,f", help="sections to run")
     parser.add_argument("--orders", type=int, default=1000, help="(a) orders")
     parser.add_argument("--passes", type=int, default=3, help="(a) passes")
     parser.add_argument("--pushes", type=int, default=2000, help="(b) status changes")
     parser.add_argument("--batch-size", type=int, default=100, help="(c) batch size")
     parser.add_argument("--imports", type=int, default=1000, help="(d) feed orders")
     parser.add_argument("--log-rows", type=int, default=1_000_000, help="(e) rows")
+    parser.add_argument(
+        "--catalog-products", type=int, default=1000, help="(f) listed products"
+    )
     parser.add_argument(
         "--workers",
         default="2,4",
@@ -1129,6 +1438,21 @@ def main():
             server.start()
             out(f"(d) import: {args.imports} feed orders")
             bench_import(odoo, server, report, world, args.imports, 5)
+        if "f" in sections:
+            server.stop()
+            server.configure(*_server_setup(worker_counts[0]))
+            server.start()
+            out(f"(f) catalog: {args.catalog_products} listed products")
+            bench_catalog(
+                odoo,
+                server,
+                sandbox,
+                report,
+                world,
+                args.catalog_products,
+                args.batch_size,
+                args.passes + 12,
+            )
         server.stop()
         if "e" in sections:
             out(f"(e) sync log at {args.log_rows:,} rows")

@@ -14,3 +14,4 @@ from . import test_content
 from . import test_rights
 from . import test_people
 from . import test_hostile
+from . import test_catalog
