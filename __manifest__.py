@@ -34,6 +34,9 @@
         "views/cartona_marketplace_menus.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "cartona_marketplace/static/src/scss/marketplace_dashboard.scss",
+        ],
         "web.assets_tests": [
             "cartona_marketplace/static/tests/tours/*.js",
         ],

@@ -87,6 +87,8 @@ class TestUi(HttpCase):
                 "marketplace_error_message": "Rejected",
             }
         )
+        Log = cls.env["marketplace.sync.log"]
+        Log._record([Log._vals(cls.config, "status_push", "rejected", order=orders[2])])
         cls._ship(orders[0])
 
     @classmethod

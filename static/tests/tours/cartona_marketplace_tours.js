@@ -111,6 +111,10 @@ registry.category("web_tour.tours").add("cartona_marketplace_manager_dashboard",
             trigger: ".o_kanban_record:contains(Cartona Tour)",
         },
         {
+            content: "Counts read as people write them: 1 error, not 1 errors",
+            trigger: ".o_kanban_record:contains(error in 24 h):not(:contains(errors in 24 h))",
+        },
+        {
             content: "Open the orders that need attention",
             trigger: ".o_kanban_record button:contains(Need Attention)",
             run: "click",
