@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The test command: the pure unit tests always; the Odoo suite whenever the Odoo runtime of
-# scripts/setup.sh is installed. Ends with one "N passed, N failed" line summing both.
+# The test command: the pure unit tests always; the Odoo suite, the upgrade and no-demo
+# install checks and the end-to-end suite whenever the Odoo runtime of scripts/setup.sh is
+# installed. Ends with a "checks: ..." line and one "N passed, N failed" line that counts
+# tests only; a failed check fails the run too.
 #   bash scripts/test.sh            # everything
 #   UNIT_ONLY=1 bash scripts/test.sh
 set -uo pipefail
@@ -9,6 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 cd "$REPO_DIR" || exit 2
 
 unit_passed=0 unit_failed=0 odoo_passed=0 odoo_failed=0 status=0
+checks=()
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -115,10 +118,11 @@ else
     problems="$(log_problems "$work/odoo-upgrade.log")"
     if [ "$upgrade_rc" -ne 0 ] || [ -n "$problems" ]; then
         echo "upgrade check FAILED:"; printf '%s\n' "$problems" | head -30
-        odoo_failed=$((odoo_failed + 1))
+        checks+=("upgrade FAILED")
+        status=1
     else
         echo "upgrade check: clean"
-        odoo_passed=$((odoo_passed + 1))
+        checks+=("upgrade clean")
     fi
 
     log "install check without demo data in $db_nodemo"
@@ -126,10 +130,11 @@ else
     problems="$(log_problems "$work/odoo-nodemo.log")"
     if [ -n "$problems" ] || ! grep -q "Modules loaded" "$work/odoo-nodemo.log"; then
         echo "install without demo FAILED:"; printf '%s\n' "$problems" | head -30
-        odoo_failed=$((odoo_failed + 1))
+        checks+=("install without demo FAILED")
+        status=1
     else
         echo "install check without demo data: clean"
-        odoo_passed=$((odoo_passed + 1))
+        checks+=("install without demo clean")
     fi
     if [ -n "${KEEP_TEST_LOGS:-}" ]; then cp "$work"/odoo-*.log "$KEEP_TEST_LOGS"/ 2>/dev/null; fi
     dropdb --if-exists "$db" >/dev/null 2>&1
@@ -159,5 +164,11 @@ fi
 # ---------------------------------------------------------------- end of end-to-end suite
 
 echo "unit: $unit_passed passed, $unit_failed failed; odoo: $odoo_passed passed, $odoo_failed failed; e2e: $e2e_passed passed, $e2e_failed failed"
+if [ "${#checks[@]}" -gt 0 ]; then
+    joined="$(printf '%s, ' "${checks[@]}")"
+    echo "checks: ${joined%, }"
+else
+    echo "checks: none run (no Odoo runtime, or UNIT_ONLY)"
+fi
 echo "$((unit_passed + odoo_passed + e2e_passed)) passed, $((unit_failed + odoo_failed + e2e_failed)) failed"
 exit "$status"
