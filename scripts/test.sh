@@ -78,6 +78,19 @@ log_problems() {
         | grep -v "odoo.tests.result" || true
 }
 
+# record_check NAME PROBLEMS: a check is clean without problem lines; a failed one fails
+# the run but counts as no test.
+record_check() {
+    if [ -z "$2" ]; then
+        echo "$1 check: clean"
+        checks+=("$1 clean")
+    else
+        echo "$1 check FAILED:"; printf '%s\n' "$2" | head -30
+        checks+=("$1 FAILED")
+        status=1
+    fi
+}
+
 if [ -n "${UNIT_ONLY:-}" ]; then
     echo "!!!!! ODOO SUITE SKIPPED: UNIT_ONLY is set !!!!!"
 elif ! odoo_runtime_ready; then
@@ -116,26 +129,14 @@ else
     run_odoo "$work/odoo-upgrade.log" -d "$db" -u cartona_marketplace
     upgrade_rc=$?
     problems="$(log_problems "$work/odoo-upgrade.log")"
-    if [ "$upgrade_rc" -ne 0 ] || [ -n "$problems" ]; then
-        echo "upgrade check FAILED:"; printf '%s\n' "$problems" | head -30
-        checks+=("upgrade FAILED")
-        status=1
-    else
-        echo "upgrade check: clean"
-        checks+=("upgrade clean")
-    fi
+    [ "$upgrade_rc" -ne 0 ] && problems="exit code $upgrade_rc"$'\n'"$problems"
+    record_check "upgrade" "$problems"
 
     log "install check without demo data in $db_nodemo"
     run_odoo "$work/odoo-nodemo.log" -d "$db_nodemo" -i cartona_marketplace --without-demo=all
     problems="$(log_problems "$work/odoo-nodemo.log")"
-    if [ -n "$problems" ] || ! grep -q "Modules loaded" "$work/odoo-nodemo.log"; then
-        echo "install without demo FAILED:"; printf '%s\n' "$problems" | head -30
-        checks+=("install without demo FAILED")
-        status=1
-    else
-        echo "install check without demo data: clean"
-        checks+=("install without demo clean")
-    fi
+    grep -q "Modules loaded" "$work/odoo-nodemo.log" || problems="modules not loaded"$'\n'"$problems"
+    record_check "install without demo" "$problems"
     if [ -n "${KEEP_TEST_LOGS:-}" ]; then cp "$work"/odoo-*.log "$KEEP_TEST_LOGS"/ 2>/dev/null; fi
     dropdb --if-exists "$db" >/dev/null 2>&1
     dropdb --if-exists "$db_nodemo" >/dev/null 2>&1

@@ -1269,3 +1269,23 @@ def _request_problems(name, order, requests_, order_logs, history):
 
 def failed_jobs(rpc, orders):
     return jobs(rpc.db, orders, ("failed",))
+
+
+def inbound_jobs(db, states=OPEN_JOB_STATES):
+    """How many import and acknowledgement jobs are in ``states``."""
+    return sql(
+        db,
+        "SELECT count(*) FROM queue_job "
+        "WHERE (model_name, method_name) IN %s AND state IN %s",
+        ((IMPORT_JOB, ACK_JOB), tuple(states)),
+    )[0][0]
+
+
+def wait_inbound_jobs(db, timeout=300):
+    """Wait until no import or acknowledgement job is left to run."""
+    wait_until(
+        lambda: not inbound_jobs(db),
+        timeout,
+        interval=1,
+        message=lambda: f"{inbound_jobs(db)} inbound jobs open",
+    )

@@ -202,23 +202,9 @@ def _fired(sandbox, mark):
     return fired
 
 
-def _inbound_jobs_open(db):
-    return e2e.sql(
-        db,
-        "SELECT count(*) FROM queue_job "
-        "WHERE (model_name, method_name) IN %s AND state IN %s",
-        ((e2e.IMPORT_JOB, e2e.ACK_JOB), e2e.OPEN_JOB_STATES),
-    )[0][0]
-
-
 def _pull_and_wait(rpc, odoo, config_id):
     e2e.pull_orders(rpc, config_id)
-    e2e.wait_until(
-        lambda: not _inbound_jobs_open(odoo.db),
-        300,
-        interval=1,
-        message=lambda: f"{_inbound_jobs_open(odoo.db)} inbound jobs open",
-    )
+    e2e.wait_inbound_jobs(odoo.db)
 
 
 def _outbound_changes(sandbox, mark=0):

@@ -59,19 +59,6 @@ def _feed(world, size):
     return valid, invalid
 
 
-def _inbound_jobs(db, states):
-    return e2e.sql(
-        db,
-        "SELECT count(*) FROM queue_job "
-        "WHERE (model_name, method_name) IN %s AND state IN %s",
-        ((e2e.IMPORT_JOB, e2e.ACK_JOB), tuple(states)),
-    )[0][0]
-
-
-def _open_inbound_jobs(db):
-    return _inbound_jobs(db, e2e.OPEN_JOB_STATES)
-
-
 def _imported(db, config_id):
     return {
         row[0]: row[1]
@@ -143,21 +130,11 @@ def test_feed_of_500_with_invalid_orders_and_a_kill(rpc, odoo, world, feed_sandb
         rpc.reconnect()
         time.sleep(11)  # queue_job's grace before it requeues dead jobs
         e2e.sql(odoo.db, "SELECT pg_notify('queue_job', 'e2e-wake-up')")
-        e2e.wait_until(
-            lambda: not _open_inbound_jobs(odoo.db),
-            300,
-            interval=1,
-            message=lambda: f"{_open_inbound_jobs(odoo.db)} inbound jobs open",
-        )
+        e2e.wait_inbound_jobs(odoo.db)
         # The next pull (the cron's, here the button) brings back what is not
         # acknowledged: the invalid orders, and any import the kill interrupted.
         e2e.pull_orders(rpc, config_id)
-        e2e.wait_until(
-            lambda: not _open_inbound_jobs(odoo.db),
-            300,
-            interval=1,
-            message=lambda: f"{_open_inbound_jobs(odoo.db)} inbound jobs open",
-        )
+        e2e.wait_inbound_jobs(odoo.db)
     finally:
         watcher.stop()
 
@@ -192,4 +169,4 @@ def test_feed_of_500_with_invalid_orders_and_a_kill(rpc, odoo, world, feed_sandb
     assert logged == set(invalid_ids)
     assert all(log["error_message"] for log in logs if log["outcome"] != "success")
     assert not any(feed_sandbox.state.acknowledged(h) for h in invalid_ids)
-    assert not _inbound_jobs(odoo.db, ["failed"])
+    assert not e2e.inbound_jobs(odoo.db, ["failed"])
