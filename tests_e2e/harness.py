@@ -302,6 +302,12 @@ class OdooServer:
         """Start the server and wait for /web/login and the job runner."""
         if self.process is not None:
             raise RuntimeError("the Odoo server is already running")
+        if not self.starts:
+            # Ports are taken at the first start, not when the object is made:
+            # another server (another suite on this machine) may have taken them
+            # since, and would answer for this one.
+            self.http_port = free_port()
+            self.gevent_port = free_port(exclude={self.http_port})
         offset = self.logfile.stat().st_size if self.logfile.exists() else 0
         self._start_offset = offset
         command = self._base_command() + [
