@@ -1,7 +1,11 @@
 """HTTP client for Cartona's supplier-integrations API (``cartona-api.md`` section 3).
 
 One :class:`CartonaClient` holds one token and a ``requests.Session`` (keep-alive), its
-own or one lent by the caller to reuse connections across clients.
+own or one lent by the caller to reuse connections across clients. A session used by
+the client never keeps a cookie, and checks the address each of its connections
+reaches (:mod:`.transport`): a cookie Cartona sets for one account never goes with
+another's requests, and a name that resolves to an internal address at call time is
+refused (:class:`~.errors.ConfigurationError`) before anything is sent.
 Every HTTP attempt produces an :class:`Exchange`, handed to ``on_exchange`` and kept as
 ``client.last_exchange``, whatever its outcome. Every failure is raised as one of the
 classes of :mod:`.errors`, classified in :meth:`CartonaClient._request` and nowhere
@@ -9,28 +13,38 @@ else.
 
 The token travels only in the ``AuthorizationToken`` header. Texts that leave the client
 (exchanges, error messages, log lines) are still passed through :func:`.errors.redact`.
+The base URL is checked by :func:`.urls.check_base_url` before anything is sent:
+https to a public host, or the local sandbox when ``allow_local`` says so; redirects
+are never followed.
 """
 
+import hashlib
 import json
 import logging
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import requests
 
 from .errors import (
+    BODY_LIMIT,
+    MESSAGE_LIMIT,
     AuthenticationError,
     CartonaError,
+    ConfigurationError,
+    MalformedResponseError,
     ProtocolError,
     RejectedError,
     TransientError,
     extract_message,
     parse_retry_after,
     redact,
-    truncate,
 )
+from .payloads import log_excerpt, mask_secret_text
 from .payloads import redacted as mask_secret_keys
+from .transport import new_session, secure_session
+from .urls import UnsafeURLError, check_base_url
 
 _logger = logging.getLogger(__name__)
 
@@ -40,6 +54,10 @@ PULL_ORDERS = "order/pull-orders"
 UPDATE_STATUS = "order/update-order-status"
 UPDATE_DETAILS = "order/update-order-details"
 SUPPLIER_PRODUCT = "supplier-product"
+#: Deepest JSON nesting accepted in a response (Cartona's bodies have 4 levels).
+MAX_RESPONSE_DEPTH = 32
+#: Unreadable feed entries one pull skips before it takes the feed for broken.
+MAX_UNREADABLE = 100
 #: Marks "an empty 2xx body is not acceptable" for :meth:`CartonaClient._request`.
 _NO_EMPTY = object()
 
@@ -48,7 +66,10 @@ _NO_EMPTY = object()
 class Exchange:
     """One HTTP attempt, as a sync log stores it.
 
-    Never contains the token; ``request_body`` has ``retailer_otp`` masked.
+    Never contains the token. ``request_body`` has the values of
+    :data:`.payloads.SECRET_KEYS` masked; ``response_body`` is an excerpt of the
+    response (:func:`.payloads.log_excerpt`: at most ``BODY_LIMIT`` characters,
+    token and secret keys masked, storable), whoever answered.
     """
 
     method: str
@@ -59,6 +80,30 @@ class Exchange:
     response_body: str | None = None
     duration_ms: float = 0.0
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class UnreadableEntry:
+    """An entry of the pull feed that cannot be read, even alone on a page of one.
+
+    ``position`` is its 0-based offset in the feed during the pull (page ``n`` of
+    ``p`` entries holds offsets ``(n-1)p`` to ``np-1``); ``error`` the
+    :class:`~.errors.MalformedResponseError` of that one-entry page, with its
+    ``exchange``.
+    """
+
+    position: int
+    error: MalformedResponseError
+
+    @property
+    def excerpt(self):
+        """What the entry looked like: a bounded, redacted excerpt of the page."""
+        return self.error.body
+
+    @property
+    def fingerprint(self):
+        """SHA-256 of the one-entry page: the same while the entry is unchanged."""
+        return self.error.digest
 
 
 class CartonaClient:
@@ -72,19 +117,24 @@ class CartonaClient:
         session=None,
         user_agent=DEFAULT_USER_AGENT,
         on_exchange=None,
+        allow_local=False,
     ):
-        self.base_url = _checked_base_url(base_url)
+        # Raises urls.UnsafeURLError (a ValueError) before any request.
+        self.base_url = check_base_url(base_url, allow_local=allow_local)
         if not token:
             raise ValueError("a Cartona API token is required")
         self._token = token
         self.timeout = timeout
         self.on_exchange = on_exchange
         self.last_exchange = None
-        # A session lent by the caller (a pool of kept-alive connections, possibly
-        # shared by several accounts) stays open and never holds the token: the
-        # headers go with each request.
+        # A session lent by the caller (a pool of kept-alive connections) stays
+        # open and never holds the token: the headers go with each request. No
+        # session keeps cookies, so nothing set for one account follows another,
+        # and each connection's address is checked.
         self._owns_session = session is None
-        self._session = requests.Session() if session is None else session
+        self._session = new_session(allow_local) if session is None else session
+        if isinstance(self._session, requests.Session):
+            secure_session(self._session, allow_local)
         self._headers = {
             AUTH_HEADER: token,
             "Content-Type": "application/json",
@@ -113,29 +163,53 @@ class CartonaClient:
         params = {"page": page, "per_page": per_page}
         return self._request("GET", PULL_ORDERS, params=params, expect=list)
 
-    def iter_pull_orders(self, per_page=100, max_pages=1000):
+    def iter_pull_orders(
+        self,
+        per_page=100,
+        max_pages=1000,
+        on_unreadable=None,
+        max_unreadable=MAX_UNREADABLE,
+    ):
         """Yield the pull feed page by page (each page a non-empty list of orders).
 
         Stops after a page shorter than ``per_page``, at an empty page, after
         ``max_pages`` pages, or when a page brings no order not seen yet (a server
         that ignores ``page`` would otherwise send the same page forever).
+
+        One broken entry must not hide the others: when a page that starts as a
+        JSON array cannot be read (:class:`~.errors.MalformedResponseError`:
+        invalid JSON or UTF-8, too deep, a number too long), the same range is
+        read again with pages of half the size, down to pages of one entry, and
+        the readable entries of the range are yielded. Each entry still
+        unreadable alone is reported as an :class:`UnreadableEntry` to
+        ``on_unreadable`` (a callable; its failures are logged and ignored) and
+        logged as a warning, then skipped.
+
+        The feed itself is taken for broken, and a ``MalformedResponseError``
+        raised, when an unreadable answer is no array at all (an HTML page, an
+        object: no smaller page would help), when two entries answer exactly the
+        same unreadable body (a server answering garbage to everything), or past
+        ``max_unreadable`` unreadable entries in one pull. Any other error (a page
+        of the wrong shape, timeouts, 5xx, ...) is raised as it comes. Pages
+        yielded before an error stay valid.
         """
+        feed = _FeedReader(self, on_unreadable, max_unreadable)
         seen = set()
         for page in range(1, max_pages + 1):
-            orders = self.pull_orders(page=page, per_page=per_page)
-            if not orders:
-                return
-            ids = {_order_key(order) for order in orders}
-            if ids <= seen:
-                _logger.warning(
-                    "Cartona pull-orders page %s repeats orders already pulled; "
-                    "stopping pagination",
-                    page,
-                )
-                return
-            seen |= ids
-            yield orders
-            if len(orders) < per_page:
+            start = (page - 1) * per_page
+            orders, ended = feed.read_range(start, start + per_page, per_page)
+            if orders:
+                ids = {_order_key(order) for order in orders}
+                if ids <= seen:
+                    _logger.warning(
+                        "Cartona pull-orders page %s repeats orders already pulled; "
+                        "stopping pagination",
+                        page,
+                    )
+                    return
+                seen |= ids
+                yield orders
+            if ended:
                 return
         _logger.warning("Cartona pull-orders stopped after %s pages", max_pages)
 
@@ -197,10 +271,15 @@ class CartonaClient:
                 timeout=self.timeout,
                 allow_redirects=False,
             )
-            raw = response.content.decode("utf-8", errors="replace")
+            raw = response.content
             result = self._interpret(method, endpoint, response, raw, expect, empty)
         except requests.RequestException as exc:
             error = self._transport_error(method, endpoint, exc)
+        except UnsafeURLError as exc:  # the connection reached a refused address
+            error = ConfigurationError(
+                f"Cartona base URL refused on {method} {endpoint}: "
+                f"{self._excerpt(str(exc), MESSAGE_LIMIT)}"
+            )
         except CartonaError as exc:
             error = exc
         else:
@@ -211,7 +290,7 @@ class CartonaClient:
             endpoint=endpoint,
             request_body=shown_body,
             status_code=response.status_code if response is not None else None,
-            response_body=truncate(self._redact(raw)),
+            response_body=self._excerpt(raw, BODY_LIMIT),
             duration_ms=(time.monotonic() - started) * 1000.0,
             error=str(error) if error is not None else None,
         )
@@ -222,10 +301,13 @@ class CartonaClient:
         return result
 
     def _interpret(self, method, endpoint, response, raw, expect, empty):
-        """Map a received response to its parsed body, or raise its error class."""
+        """Map a received response to its parsed body, or raise its error class.
+
+        ``raw`` is the body as received (bytes).
+        """
         status = response.status_code
         what = f"{method} {endpoint}"
-        text = self._redact(raw)
+        text = mask_secret_text(self._redact(raw.decode("utf-8", errors="replace")))
         if status == 429 or status >= 500:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             reason = "rate limited" if status == 429 else "server error"
@@ -246,40 +328,58 @@ class CartonaClient:
                 text,
             )
         if not 200 <= status < 300:
-            location = self._redact(response.headers.get("Location"))
+            location = self._excerpt(response.headers.get("Location"), 200)
             where = f" (redirect to {location})" if location else ""
             raise RejectedError(
                 f"unexpected HTTP {status} from Cartona on {what}{where}", status, text
             )
-        return self._parse(what, status, raw, expect, empty)
+        return self._parse(what, status, raw, text, expect, empty)
 
-    def _parse(self, what, status, raw, expect, empty):
-        """Parse a 2xx body and check it has the type the endpoint returns."""
+    def _parse(self, what, status, raw, text, expect, empty):
+        """Parse a 2xx body and check it has the type the endpoint returns.
+
+        A body that cannot be read (invalid UTF-8 or JSON, ``NaN``, a number past
+        Python's 4,300 digits, nesting past ``MAX_RESPONSE_DEPTH`` or the
+        interpreter's recursion limit) is a :class:`MalformedResponseError`; valid
+        JSON of another type a :class:`ProtocolError`. ``text`` is the redacted body.
+        """
         if status == 204 or not raw.strip():
             if empty is _NO_EMPTY:
                 raise ProtocolError(f"empty response from Cartona on {what}", status)
             return type(empty)(empty)
         try:
-            data = json.loads(raw)
+            data = _loads(raw)
+        except UnicodeDecodeError as exc:
+            problem = f"the body is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        except RecursionError:
+            problem = "malformed JSON: nested too deeply to be read"
         except ValueError as exc:
-            raise ProtocolError(
-                f"malformed JSON from Cartona on {what}: {exc}",
+            problem = f"malformed JSON: {self._excerpt(str(exc), MESSAGE_LIMIT)}"
+        else:
+            problem = None
+            if _nested_deeper_than(data, MAX_RESPONSE_DEPTH):
+                problem = f"JSON nested more than {MAX_RESPONSE_DEPTH} levels deep"
+        if problem:
+            raise MalformedResponseError(
+                f"unreadable response from Cartona on {what}: {problem}",
                 status,
-                self._redact(raw),
-            ) from None
+                text,
+                array=raw.lstrip()[:1] == b"[",
+                digest=hashlib.sha256(raw).hexdigest(),
+            )
         if not isinstance(data, expect):
             raise ProtocolError(
                 f"unexpected response from Cartona on {what}: expected a JSON "
                 f"{_json_type(expect)}, got a JSON {_json_type(type(data))}",
                 status,
-                self._redact(raw),
+                text,
             )
         return data
 
     def _transport_error(self, method, endpoint, exc):
         """The error for a request that got no (complete) response."""
         what = f"{method} {endpoint}"
-        detail = self._redact(str(exc))
+        detail = self._excerpt(str(exc), MESSAGE_LIMIT)
         if isinstance(exc, requests.Timeout):
             message = f"timeout after {self.timeout} s on Cartona {what}"
         elif isinstance(
@@ -311,16 +411,119 @@ class CartonaClient:
     def _redact(self, text):
         return redact(text, (self._token,))
 
+    def _excerpt(self, value, limit):
+        """What may be kept of a received text: see :func:`.payloads.log_excerpt`."""
+        return log_excerpt(value, limit, secrets=(self._token,))
+
     def _url(self, endpoint):
         return f"{self.base_url.rstrip('/')}/{endpoint.lstrip('/')}"
 
 
-def _checked_base_url(base_url):
-    """The base URL, which must be an absolute http(s) URL."""
-    parts = urlsplit(base_url or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"Cartona base URL must be an http(s) URL, got {base_url!r}")
-    return base_url
+class _FeedReader:
+    """Reads ranges of the pull feed, isolating entries that cannot be read."""
+
+    def __init__(self, client, on_unreadable, max_unreadable):
+        self.client = client
+        self.on_unreadable = on_unreadable
+        self.max_unreadable = max_unreadable
+        self.unreadable = {}  # digest of the one-entry page -> position
+
+    def read_range(self, start, end, size):
+        """The readable entries at offsets ``start`` to ``end - 1``, read with pages
+        of ``size`` entries, and whether the feed ends in that range.
+
+        A page that cannot be read is read again with pages of ``size // 2`` (only
+        the part of it inside the range); a page of one is an unreadable entry.
+        """
+        entries = []
+        offset = start - start % size  # the first page holding ``start``
+        while offset < end:
+            low, high = max(offset, start), min(offset + size, end)
+            try:
+                orders = self.client.pull_orders(page=offset // size + 1, per_page=size)
+            except MalformedResponseError as exc:
+                if not exc.array:
+                    raise
+                if size == 1:
+                    self._skip(offset, exc)
+                    found, ended = [], False
+                else:
+                    found, ended = self.read_range(low, high, size // 2)
+                entries += found
+                if ended:
+                    return entries, True
+            else:
+                entries += orders[low - offset : high - offset]
+                if len(orders) < size and offset + len(orders) <= end:
+                    return entries, True
+            offset += size
+        return entries, False
+
+    def _skip(self, position, error):
+        if error.digest in self.unreadable:
+            self._broken(
+                f"entries {self.unreadable[error.digest]} and {position} of Cartona's "
+                "pull feed give the same unreadable answer",
+                error,
+            )
+        self.unreadable[error.digest] = position
+        if len(self.unreadable) > self.max_unreadable:
+            self._broken(
+                f"more than {self.max_unreadable} entries of Cartona's pull feed "
+                "cannot be read",
+                error,
+            )
+        _logger.warning(
+            "entry %s of Cartona's pull feed cannot be read, skipped: %s",
+            position,
+            error,
+        )
+        if self.on_unreadable is None:
+            return
+        try:
+            self.on_unreadable(UnreadableEntry(position, error))
+        except Exception:
+            _logger.exception("on_unreadable callback failed for entry %s", position)
+
+    @staticmethod
+    def _broken(reason, error):
+        raise MalformedResponseError(
+            f"{reason}; the feed itself seems broken: {error.message}",
+            error.status_code,
+            error.body,
+            error.exchange,
+            error.array,
+            error.digest,
+        ) from error
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _loads(raw):
+    """Strict JSON from UTF-8 bytes (``NaN`` and ``Infinity`` refused).
+
+    Raises ``UnicodeDecodeError``, ``ValueError`` or ``RecursionError``.
+    """
+    return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+
+
+def _nested_deeper_than(data, limit):
+    """Whether ``data`` nests containers more than ``limit`` levels (no recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _path_segment(hashed_id):

@@ -8,15 +8,19 @@ what to do with it (``ARCHITECTURE.md`` section 2, step 5):
 - :class:`AuthenticationError`: 401/403. The token is wrong; retrying cannot help.
 - :class:`RejectedError`: any other 4xx. Cartona refused this request (unknown order,
   forbidden transition, wrong OTP ...); the message carries Cartona's own words.
-- :class:`ProtocolError`: a 2xx whose body is not what the endpoint returns.
+- :class:`ProtocolError`: a 2xx whose body is not what the endpoint returns
+  (:class:`MalformedResponseError` when it cannot even be read as JSON).
 
 None of them ever carries the API token: the client passes every text through
-:func:`redact` before it reaches an error, an exchange or a log line.
+:func:`redact` before it reaches an error, an exchange or a log line. The texts they
+keep are bounded, secret-masked and storable (:func:`.payloads.log_excerpt`).
 """
 
 import json
 import time
 from email.utils import parsedate_to_datetime
+
+from .payloads import log_excerpt
 
 #: Longest response text kept on an error or an exchange.
 BODY_LIMIT = 2000
@@ -48,7 +52,7 @@ class CartonaError(Exception):
     """Base class of every error the Cartona client raises.
 
     ``status_code`` is the HTTP status (``None`` when no response came back), ``body``
-    the raw response text, truncated, and ``exchange`` the
+    an excerpt of the response text (bounded, secrets masked), and ``exchange`` the
     :class:`~.client.Exchange` recorded for the failed attempt.
     """
 
@@ -56,7 +60,7 @@ class CartonaError(Exception):
         super().__init__(message)
         self.message = message
         self.status_code = status_code
-        self.body = truncate(body)
+        self.body = log_excerpt(body, BODY_LIMIT)
         self.exchange = exchange
 
     def __str__(self):
@@ -88,6 +92,35 @@ class RejectedError(CartonaError):
 
 class ProtocolError(CartonaError):
     """A success status whose body is not what the endpoint returns."""
+
+
+class MalformedResponseError(ProtocolError):
+    """A success status whose body cannot be read as JSON at all: invalid UTF-8 or
+    JSON, nesting too deep, a number too long. On a page of the pull feed, one
+    broken entry is enough (see ``CartonaClient.iter_pull_orders``).
+
+    ``array`` tells whether the body starts as a JSON array (so one of its entries
+    may be what breaks it); ``digest`` is the SHA-256 of the body as received.
+    """
+
+    def __init__(
+        self,
+        message,
+        status_code=None,
+        body=None,
+        exchange=None,
+        array=False,
+        digest=None,
+    ):
+        super().__init__(message, status_code, body, exchange)
+        self.array = array
+        self.digest = digest
+
+
+class ConfigurationError(CartonaError):
+    """The account's settings forbid the call (e.g. a base URL that is not
+    Cartona's public service): nothing was sent, and retrying cannot help until a
+    manager fixes them."""
 
 
 #: How each failure is recorded (a sync log's outcome), most specific class first.
@@ -154,25 +187,30 @@ def extract_message(text):
     """Cartona's error message from a response body, or the stripped raw text.
 
     Looks for ``error``, ``message``, ``detail(s)`` and ``errors`` in a JSON object and
-    joins what it finds with ``": "``; falls back to the whole text.
+    joins what it finds with ``": "``; falls back to the whole text. The result is an
+    excerpt of at most ``MESSAGE_LIMIT`` characters (secrets masked, storable), even
+    for a body that cannot be parsed (nested too deep, ...).
     """
     if not text or not text.strip():
         return ""
     try:
         data = json.loads(text)
-    except ValueError:
-        return truncate(text.strip(), MESSAGE_LIMIT)
+    except (ValueError, RecursionError):
+        return log_excerpt(text.strip(), MESSAGE_LIMIT)
     if isinstance(data, dict):
         parts = [_as_text(data[key]) for key in MESSAGE_KEYS if data.get(key)]
         if parts:
-            return truncate(": ".join(parts), MESSAGE_LIMIT)
+            return log_excerpt(": ".join(parts), MESSAGE_LIMIT)
     if isinstance(data, str):
-        return truncate(data, MESSAGE_LIMIT)
-    return truncate(text.strip(), MESSAGE_LIMIT)
+        return log_excerpt(data, MESSAGE_LIMIT)
+    return log_excerpt(text.strip(), MESSAGE_LIMIT)
 
 
 def _as_text(value):
     """A message part: strings as they are, anything else as compact JSON."""
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError, RecursionError):
+        return log_excerpt(value, MESSAGE_LIMIT)

@@ -7,10 +7,31 @@ values, or raises one :class:`InvalidOrder` listing every problem found, each li
 problems prefixed with its position and Cartona id. :func:`payload_fingerprint`
 identifies one version of a feed entry, so that importing it twice changes nothing.
 
+Nothing in a feed entry is trusted. Besides types, every value is bounded to what
+Cartona can send, so that one hostile or broken entry can never stop the others
+(a 3,000-character ``hashed_id`` would break a job's identity key):
+
+- identifiers are short tokens (:data:`MAX_ID` characters, no control characters or
+  line breaks): ``hashed_id`` (letters, digits, ``._~-``: it goes into URL paths),
+  codes, product ids, route codes, OTPs; phone numbers have :data:`MAX_PHONE`
+  characters of digits, spaces and ``+-()./``; line ids are positive integers of at
+  most 18 digits;
+- texts (names, addresses, notes, comments, product names, reasons) have at most
+  :data:`MAX_TEXT` characters;
+- ``amount`` is a whole number > 0 (section 3.4: an integer; ``6.0`` is accepted);
+  an order has at most :data:`MAX_LINES` lines;
+- anywhere in the entry, read or not, keys and values must be storable: no lone
+  UTF-16 surrogate, no NUL character (PostgreSQL and JSON refuse them), finite
+  numbers of sane size, at most :data:`MAX_DEPTH` levels and :data:`MAX_VALUES`
+  values, strings of at most :data:`MAX_ANY_TEXT` characters.
+
+Every problem gets its own reason (at most :data:`MAX_REASONS`, then a count).
+
 :func:`status_steps` tells what Cartona's status of an order means for Odoo, for both
 delivery responsibilities (section 8.2 and the permission matrix of section 5).
 """
 
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -43,12 +64,35 @@ STEP_RETURN = "return"
 STEP_NOT_DRIVEN = "not_driven"
 STEP_UNKNOWN = "unknown"
 
-#: Largest number accepted anywhere in a payload (beyond it Odoo's floats overflow).
+#: Largest amount or price accepted (beyond it Odoo's floats lose their cents).
 MAX_NUMBER = 1e12
 MAX_LINE_ID = 10**18
-MAX_TEXT = 10_000
+#: Longest identifier, code or OTP (Cartona's ids are short tokens: "Qm7TzR2a").
+MAX_ID = 64
+#: Longest phone number.
+MAX_PHONE = 32
+#: Longest text: names, addresses, notes, comments, product names, reasons.
+MAX_TEXT = 1000
+#: Most lines in one order.
+MAX_LINES = 1000
+#: Most reasons listed for one entry; the rest are counted.
+MAX_REASONS = 50
+#: Anywhere in an entry, including fields the import does not read: the deepest
+#: nesting, the most values, the longest string and the total of such strings.
+MAX_DEPTH = 16
+MAX_VALUES = 100_000
+MAX_ANY_TEXT = 10_000
+MAX_EXTRA_TEXT = 1_000_000
+#: Integers past this many bits cannot be a Cartona value (about 30 digits).
+_MAX_INT_BITS = 100
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DIGITS = re.compile(r"\d{1,18}")
+_HASHED_ID = re.compile(r"[A-Za-z0-9._~-]+")
+_PHONE = re.compile(r"[\d+()./ -]+")
+#: C0 and C1 control characters (line breaks and tabs included).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_PLAIN_KEY = re.compile(r"[\w-]{1,40}")
 _SHOWN = 60
 _MISSING = object()
 
@@ -58,20 +102,59 @@ DATE_FIELDS = (
     "retailer_preferred_delivery_date",
     "pickup_date",
 )
-TEXT_FIELDS = (
-    "note_message",
-    "cancellation_reason",
-    "return_reason",
-    "distribution_route_code",
-)
+TEXT_FIELDS = ("note_message", "cancellation_reason", "return_reason")
 MONEY_FIELDS = ("cartona_credit", "installment_cost", "wallet_top_up")
+#: Keys whose values a field check reads (and checks for storability itself); the
+#: storability scan of the rest of the entry skips them.
+ORDER_KEYS_READ = frozenset(
+    {
+        "hashed_id",
+        "status",
+        "retailer",
+        "order_details",
+        "total_price",
+        "supplier_code",
+        "pickup_otp",
+        "edited_by_admin",
+        *DATE_FIELDS,
+        *TEXT_FIELDS,
+        *MONEY_FIELDS,
+    }
+)
+RETAILER_KEYS_READ = frozenset(
+    {
+        "retailer_name",
+        "retailer_code",
+        "retailer_number",
+        "retailer_number2",
+        "retailer_address",
+        "address_notes",
+    }
+)
+LINE_KEYS_READ = frozenset(
+    {
+        "id",
+        "internal_product_id",
+        "supplier_product_id",
+        "base_product_id",
+        "unit",
+        "amount",
+        "selling_price",
+        "comment",
+        "product_name",
+    }
+)
 
 
 class InvalidOrder(ValueError):
     """A feed entry that cannot be imported; ``reasons`` lists every problem."""
 
     def __init__(self, reasons, hashed_id=None):
-        self.reasons = list(reasons) or ["invalid order"]
+        reasons = list(reasons) or ["invalid order"]
+        if len(reasons) > MAX_REASONS:
+            more = len(reasons) - MAX_REASONS
+            reasons = reasons[:MAX_REASONS] + [f"... and {more} more problems"]
+        self.reasons = reasons
         self.hashed_id = hashed_id
         super().__init__("\n".join(self.reasons))
 
@@ -95,10 +178,11 @@ class OrderLine:
     position: int
     line_id: int
     internal_product_id: str
-    amount: float
+    amount: int
     selling_price: float
     comment: str | None = None
     product_name: str | None = None
+    supplier_product_id: str | None = None
 
     @property
     def label(self):
@@ -152,6 +236,76 @@ class InboundOrder:
         """The distinct ``internal_product_id`` values, in line order."""
         return tuple(dict.fromkeys(line.internal_product_id for line in self.lines))
 
+    def to_job(self):
+        """This checked order as JSON values (a queue job's argument).
+
+        The feed entry is checked once, when it is pulled; the import job takes
+        the result back with :meth:`from_job` instead of checking it again.
+        """
+        values = dataclasses.asdict(self)
+        for key, value in values.items():
+            if isinstance(value, datetime.date):
+                values[key] = value.isoformat()
+        values["lines"] = [dataclasses.asdict(line) for line in self.lines]
+        values["warnings"] = list(self.warnings)
+        values[JOB_FORMAT_KEY] = JOB_FORMAT
+        return values
+
+    @classmethod
+    def from_job(cls, values):
+        """The order :meth:`to_job` gave (``values`` is not checked again)."""
+        values = dict(values)
+        values.pop(JOB_FORMAT_KEY, None)
+        for key in DATE_FIELDS:
+            if values.get(key):
+                values[key] = datetime.date.fromisoformat(values[key])
+        values["retailer"] = Retailer(**values["retailer"])
+        values["lines"] = tuple(OrderLine(**line) for line in values["lines"])
+        values["warnings"] = tuple(values.get("warnings") or ())
+        return cls(**values)
+
+
+#: Marks a queue job argument made by :meth:`InboundOrder.to_job`.
+JOB_FORMAT_KEY = "_checked"
+JOB_FORMAT = 1
+
+
+def from_job_or_payload(value):
+    """An :class:`InboundOrder` from an import job's argument: a checked order, or
+    (jobs queued before the feed was checked at pull) a raw feed entry, checked now.
+    Raises :class:`InvalidOrder` for an invalid raw entry."""
+    if isinstance(value, dict) and value.get(JOB_FORMAT_KEY) == JOB_FORMAT:
+        return InboundOrder.from_job(value)
+    return normalize_order(value)
+
+
+@dataclass(frozen=True)
+class LinesDiff:
+    """How the lines of a pulled version differ from the order's, by Cartona id."""
+
+    added: tuple = ()
+    changed: tuple = ()
+    removed: tuple = ()
+
+    def __bool__(self):
+        return bool(self.added or self.changed or self.removed)
+
+
+def diff_lines(current, pulled):
+    """Compare the order's lines with a pulled version's, both given as
+    ``{cartona_line_id: comparable value}``; returns a :class:`LinesDiff` of ids."""
+    return LinesDiff(
+        added=tuple(sorted(pulled.keys() - current.keys())),
+        changed=tuple(
+            sorted(
+                ref
+                for ref in pulled.keys() & current.keys()
+                if pulled[ref] != current[ref]
+            )
+        ),
+        removed=tuple(sorted(current.keys() - pulled.keys())),
+    )
+
 
 def payload_fingerprint(payload):
     """SHA-256 of the payload's canonical JSON: one id per version of a feed entry.
@@ -170,11 +324,17 @@ def payload_fingerprint(payload):
 
 
 def hashed_id_of(payload):
-    """The entry's ``hashed_id`` when it is a non-empty string, else ``None``."""
+    """The entry's ``hashed_id`` when it is a well-formed one, else ``None``.
+
+    Well-formed: at most :data:`MAX_ID` letters, digits, ``.``, ``_``, ``~`` or
+    ``-`` once stripped, so that it is safe in keys, locks and logs.
+    """
     if isinstance(payload, dict):
         value = payload.get("hashed_id")
-        if isinstance(value, str) and value.strip():
-            return value.strip()
+        if isinstance(value, str):
+            value = value.strip()
+            if len(value) <= MAX_ID and _HASHED_ID.fullmatch(value):
+                return value
     return None
 
 
@@ -188,17 +348,19 @@ def normalize_order(payload):
     if not isinstance(payload, dict):
         raise InvalidOrder([f"the order must be a JSON object, got {_show(payload)}"])
     check = _Checker()
-    hashed_id = check.text(payload, "hashed_id", required=True)
-    status = check.text(payload, "status", required=True)
+    hashed_id = check.hashed_id(payload)
+    status = check.token(payload, "status", required=True, ints=False)
     retailer = _retailer(check, payload.get("retailer", _MISSING))
     lines = _lines(check, payload.get("order_details", _MISSING))
     money = {key: check.number(payload, key, default=0) for key in MONEY_FIELDS}
     total = check.number(payload, "total_price", default=None)
     dates = {key: check.date(payload, key) for key in DATE_FIELDS}
     texts = {key: check.text(payload, key) for key in TEXT_FIELDS}
-    supplier_code = check.code(payload, "supplier_code")
-    pickup_otp = check.code(payload, "pickup_otp")
+    texts["distribution_route_code"] = check.token(payload, "distribution_route_code")
+    supplier_code = check.token(payload, "supplier_code")
+    pickup_otp = check.token(payload, "pickup_otp")
     edited_by_admin = check.boolean(payload, "edited_by_admin")
+    check.storable(payload, "", skip=ORDER_KEYS_READ)
     if check.errors:
         raise InvalidOrder(check.errors, hashed_id_of(payload))
 
@@ -292,14 +454,16 @@ def _retailer(check, retailer):
         check.errors.append(f"retailer must be an object, got {_show(retailer)}")
         return None
     where = "retailer."
-    return Retailer(
+    result = Retailer(
         name=check.text(retailer, "retailer_name", required=True, where=where),
-        code=check.code(retailer, "retailer_code", where=where),
-        phone=check.code(retailer, "retailer_number", where=where),
-        phone2=check.code(retailer, "retailer_number2", where=where),
+        code=check.token(retailer, "retailer_code", where=where),
+        phone=check.phone(retailer, "retailer_number", where=where),
+        phone2=check.phone(retailer, "retailer_number2", where=where),
         address=check.text(retailer, "retailer_address", where=where),
         address_notes=check.text(retailer, "address_notes", where=where),
     )
+    check.storable(retailer, where, skip=RETAILER_KEYS_READ)
+    return result
 
 
 def _lines(check, details):
@@ -311,6 +475,11 @@ def _lines(check, details):
         return []
     if not details:
         check.errors.append("order_details is empty: an order needs lines")
+        return []
+    if len(details) > MAX_LINES:
+        check.errors.append(
+            f"order_details has {len(details)} lines; at most {MAX_LINES} are accepted"
+        )
         return []
     lines, seen = [], {}
     for position, detail in enumerate(details, start=1):
@@ -340,11 +509,17 @@ def _line(check, position, detail):
     else:
         where = f"line {position} (id {line_id}): "
     before = len(check.errors)
-    product = check.text(detail, "internal_product_id", required=True, where=where)
-    amount = check.number(detail, "amount", where=where, positive=True)
+    product = check.token(
+        detail, "internal_product_id", required=True, where=where, ints=False
+    )
+    supplier_product = check.token(detail, "supplier_product_id", where=where)
+    check.token(detail, "base_product_id", where=where)
+    check.token(detail, "unit", where=where, ints=False)
+    amount = check.number(detail, "amount", where=where, positive=True, whole=True)
     price = check.number(detail, "selling_price", where=where)
     comment = check.text(detail, "comment", where=where)
     name = check.text(detail, "product_name", where=where)
+    check.storable(detail, where, skip=LINE_KEYS_READ)
     if line_id is None or len(check.errors) > before:
         return None
     return OrderLine(
@@ -355,6 +530,7 @@ def _line(check, position, detail):
         selling_price=price,
         comment=comment,
         product_name=name,
+        supplier_product_id=supplier_product,
     )
 
 
@@ -376,12 +552,57 @@ class _Checker:
 
     def __init__(self):
         self.errors = []
+        self._scan = _Scan(self.errors)
 
     def _fail(self, where, key, message, value=_MISSING):
         got = "" if value is _MISSING else f", got {_show(value)}"
         self.errors.append(f"{where}{key} {message}{got}")
 
-    def text(self, data, key, required=False, where=""):
+    def storable(self, data, where, skip):
+        """Check every key, and every value not under ``skip``, can be stored."""
+        self._scan.mapping(data, where, "", 0, skip)
+
+    def hashed_id(self, data):
+        """The order's id: a required token of URL-safe characters."""
+        value = self.token(data, "hashed_id", required=True, ints=False)
+        if value is not None and not _HASHED_ID.fullmatch(value):
+            self._fail(
+                "", "hashed_id", "must be letters, digits, '.', '_', '~' or '-'", value
+            )
+            return None
+        return value
+
+    def token(self, data, key, required=False, where="", ints=True, limit=MAX_ID):
+        """An identifier, code or OTP: a short string without control characters.
+
+        With ``ints``, an integer is taken as its digits.
+        """
+        value = data.get(key)
+        if ints and isinstance(value, int) and not isinstance(value, bool):
+            if abs(value) >= MAX_LINE_ID:
+                self._fail(where, key, "is too large", value)
+                return None
+            return str(value)
+        text = self.text(data, key, required=required, where=where, limit=limit)
+        if text is not None and _CONTROL.search(text):
+            self._fail(where, key, "contains a control character or a line break")
+            return None
+        return text
+
+    def phone(self, data, key, where=""):
+        """A phone number: digits (any script), spaces and ``+-()./``."""
+        value = self.token(data, key, where=where, limit=MAX_PHONE)
+        if value is not None and not _PHONE.fullmatch(value):
+            self._fail(
+                where,
+                key,
+                "must be a phone number (digits, spaces and + - ( ) . /)",
+                value,
+            )
+            return None
+        return value
+
+    def text(self, data, key, required=False, where="", limit=MAX_TEXT):
         """A string, stripped; ``None`` when absent, null or empty (unless required)."""
         value = data.get(key, _MISSING)
         if value is _MISSING or value is None or value == "":
@@ -395,29 +616,25 @@ class _Checker:
             self._fail(where, key, "must be a string", value)
             return None
         cleaned = value.strip()
-        problem = _text_problem(cleaned)
+        problem = _storable_problem(cleaned)
         if problem:
             self._fail(where, key, problem)
+            return None
+        if len(cleaned) > limit:
+            self._fail(where, key, f"is longer than {limit} characters", cleaned)
             return None
         if required and not cleaned:
             self._fail(where, key, "must be a non-empty string", value)
             return None
         return cleaned or None
 
-    def code(self, data, key, where=""):
-        """A code or phone number: a string, or an integer turned into one."""
-        value = data.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            if abs(value) >= MAX_LINE_ID:
-                self._fail(where, key, "is too large", value)
-                return None
-            return str(value)
-        return self.text(data, key, where=where)
-
-    def number(self, data, key, default=_MISSING, where="", positive=False):
+    def number(
+        self, data, key, default=_MISSING, where="", positive=False, whole=False
+    ):
         """A finite JSON number, >= 0 (or > 0 with ``positive``).
 
-        Absent or null gives ``default``; without a default the key is required.
+        With ``whole``, an integer (``6.0`` is taken as ``6``). Absent or null gives
+        ``default``; without a default the key is required.
         """
         value = data.get(key, _MISSING)
         if value is _MISSING or value is None:
@@ -433,6 +650,11 @@ class _Checker:
         if abs(value) > MAX_NUMBER:
             self._fail(where, key, f"must be at most {MAX_NUMBER:g}", value)
             return None
+        if whole:
+            if isinstance(value, float) and not value.is_integer():
+                self._fail(where, key, "must be a whole number", value)
+                return None
+            value = int(value)
         if positive and value <= 0:
             self._fail(where, key, "must be > 0", value)
             return None
@@ -465,17 +687,92 @@ class _Checker:
         return value
 
 
-def _text_problem(text):
-    """Why a string cannot be stored in the database, or ``None``."""
-    if len(text) > MAX_TEXT:
-        return f"is longer than {MAX_TEXT} characters"
+def _storable_problem(text):
+    """Why a string cannot be stored by PostgreSQL or sent as JSON, or ``None``."""
     if "\x00" in text:
-        return "contains a NUL character"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "contains characters that are not valid UTF-8"
+        return "contains a NUL character, which cannot be stored"
+    if _SURROGATE.search(text):
+        return "contains a lone UTF-16 surrogate, which cannot be stored"
     return None
+
+
+class _Scan:
+    """Walks what no field check reads, one reason per value that cannot be stored.
+
+    Bounded: containers deeper than :data:`MAX_DEPTH` are not entered, and the walk
+    stops after :data:`MAX_VALUES` values or :data:`MAX_EXTRA_TEXT` characters.
+    """
+
+    def __init__(self, errors):
+        self.errors = errors
+        self.values = 0
+        self.chars = 0
+        self.stopped = False
+
+    def mapping(self, data, where, path, depth, skip=()):
+        """Check the keys of ``data`` and the values of those not in ``skip``."""
+        for key, value in data.items():
+            if self.stopped:
+                return
+            if not isinstance(key, str):
+                self.errors.append(f"{where}{path or 'the order'} has a non-text key")
+                continue
+            problem = _storable_problem(key)
+            if problem:
+                self.errors.append(f"{where}the key {_key_shown(key)} {problem}")
+            if key in skip:
+                continue
+            name = key if _PLAIN_KEY.fullmatch(key) else _key_shown(key)
+            self.value(value, where, f"{path}.{name}" if path else name, depth + 1)
+
+    def value(self, value, where, path, depth):
+        self.values += 1
+        if self.values > MAX_VALUES:
+            self._stop(f"the order has more than {MAX_VALUES} values")
+            return
+        problem = None
+        if isinstance(value, str):
+            self.chars += len(value)
+            problem = _storable_problem(value)
+            if not problem and len(value) > MAX_ANY_TEXT:
+                problem = f"is longer than {MAX_ANY_TEXT} characters"
+            if self.chars > MAX_EXTRA_TEXT:
+                self._stop(
+                    f"the order's other texts have more than {MAX_EXTRA_TEXT} "
+                    "characters"
+                )
+        elif value is None or isinstance(value, bool):
+            pass
+        elif isinstance(value, int):
+            if value.bit_length() > _MAX_INT_BITS:
+                problem = "is a number too large to store"
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                problem = "is not a finite number"
+        elif isinstance(value, dict | list | tuple):
+            if depth > MAX_DEPTH:
+                problem = f"is nested more than {MAX_DEPTH} levels deep"
+            elif isinstance(value, dict):
+                self.mapping(value, where, path, depth)
+            else:
+                for index, item in enumerate(value):
+                    if self.stopped:
+                        break
+                    self.value(item, where, f"{path}[{index}]", depth + 1)
+        else:
+            problem = "is not a JSON value"
+        if problem:
+            self.errors.append(f"{where}{path} {problem}")
+
+    def _stop(self, reason):
+        self.errors.append(reason)
+        self.stopped = True
+
+
+def _key_shown(key):
+    """A key as messages show it: JSON with escapes, at most 40 characters."""
+    shown = json.dumps(key, ensure_ascii=True)
+    return shown if len(shown) <= 40 else shown[:36] + '..."'
 
 
 def _show(value):

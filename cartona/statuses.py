@@ -72,12 +72,6 @@ PAYMENT_STANDARD = "standard"
 PAYMENT_INSTALLMENT = "installment"
 PAYMENT_WALLET_TOP_UP = "wallet_top_up"
 PAYMENT_CARTONA_CREDIT = "cartona_credit"
-PAYMENT_METHODS = (
-    PAYMENT_STANDARD,
-    PAYMENT_INSTALLMENT,
-    PAYMENT_WALLET_TOP_UP,
-    PAYMENT_CARTONA_CREDIT,
-)
 OTP_PAYMENT_METHODS = frozenset({PAYMENT_INSTALLMENT, PAYMENT_WALLET_TOP_UP})
 
 #: Cartona's cancellation reason codes (section 6.3); the first six are the supplier's.
@@ -158,24 +152,6 @@ def normalize_delivered_by(value):
         if value
         else f"missing delivered_by, treated as {DELIVERED_BY_SUPPLIER}"
     )
-
-
-def outbound_allowed(delivered_by, status):
-    """Delivery-responsibility rule: may Odoo push ``status`` for such an order?
-
-    Returns ``(allowed, reason)`` with a human-readable reason when it is not.
-    """
-    if status not in SUPPLIER_STATUSES:
-        return False, f"{status!r} is not a status the supplier may send to Cartona"
-    if (
-        delivered_by == DELIVERED_BY_CARTONA
-        and status not in CARTONA_DELIVERED_PUSHABLE
-    ):
-        return False, (
-            "the order is delivered by Cartona: only a cancellation may be sent, "
-            f"not {status!r}"
-        )
-    return True, None
 
 
 def payment_method_from_amounts(installment_cost=0, wallet_top_up=0, cartona_credit=0):

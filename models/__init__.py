@@ -4,6 +4,7 @@ from . import marketplace_sync_log
 from . import marketplace_api
 from . import marketplace_order_sync
 from . import marketplace_order_processor
+from . import marketplace_order_acknowledgement
 from . import res_partner
 from . import sale_order
 from . import sale_order_line

@@ -8,30 +8,31 @@ One method per remote verb, no business rules: those live in ``cartona.statuses`
 import logging
 import threading
 
-import requests
-
 from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import split_every
 
-from ..cartona import errors, payloads, statuses
+from ..cartona import errors, payloads, statuses, urls
 from ..cartona.client import CartonaClient
+from ..cartona.transport import new_session
 
 _logger = logging.getLogger(__name__)
 
-#: This thread's kept-alive HTTP sessions, by Cartona base URL: each job reuses the
-#: connection (and TLS session) that the worker's previous job opened. Prefork
-#: workers are single-threaded; a threaded server has one pool per thread. The
-#: sessions hold no token (the client sends it with each request).
+#: This thread's kept-alive HTTP sessions, one per Cartona account (and base URL):
+#: each job reuses the connection (and TLS session) that the worker's previous job
+#: of the same account opened. Prefork workers are single-threaded; a threaded
+#: server has one pool per thread. The sessions hold no token (the client sends it
+#: with each request) and keep no cookie, and no account shares another's pool.
 _http = threading.local()
 
 
-def http_session(base_url):
-    """The kept-alive ``requests.Session`` of this thread for ``base_url``."""
+def http_session(config):
+    """The kept-alive ``requests.Session`` of this thread for ``config``'s account."""
     pool = _http.__dict__.setdefault("sessions", {})
-    session = pool.get(base_url)
+    key = (config.id, config.api_base_url, config.allow_local_sandbox)
+    session = pool.get(key)
     if session is None:
-        session = pool[base_url] = requests.Session()
+        session = pool[key] = new_session(allow_local=config.allow_local_sandbox)
     return session
 
 
@@ -41,14 +42,30 @@ class MarketplaceApi(models.AbstractModel):
 
     @api.model
     def _client(self, config, on_exchange=None):
+        """A client of ``config``'s Cartona account.
+
+        Raises ``ConfigurationError`` (nothing sent) when the account's base URL
+        is not one the integration may call (``cartona.urls``), e.g. an address
+        saved before these rules.
+        """
         config.ensure_one()
-        return CartonaClient(
-            config.api_base_url,
-            config._get_token(),
-            timeout=config.timeout,
-            session=http_session(config.api_base_url),
-            on_exchange=on_exchange,
-        )
+        try:
+            return CartonaClient(
+                config.api_base_url,
+                config._get_token(),
+                timeout=config.timeout,
+                session=http_session(config),
+                on_exchange=on_exchange,
+                allow_local=config.allow_local_sandbox,
+            )
+        except urls.UnsafeURLError as exc:
+            raise errors.ConfigurationError(
+                self.env._(
+                    "Cartona account %(config)s: %(reason)s",
+                    config=config.display_name,
+                    reason=config._base_url_refusal(exc),
+                )
+            ) from exc
 
     @api.model
     def _resolve_config(self, orders, config=None):
@@ -162,58 +179,149 @@ class MarketplaceApi(models.AbstractModel):
         return results
 
     @api.model
-    def pull_orders(self, config):
+    def pull_orders(self, config, on_unreadable=None):
         """Yield Cartona's pull feed page by page (lists of order payloads).
 
-        Reads every page (``batch_size`` orders a page) and writes one inbound
-        ``order_pull`` log per request. Raises the core's ``CartonaError`` subclasses
-        after logging the failed request; the pages yielded before stay valid.
+        Reads every page (``batch_size`` orders a page). An entry that cannot be
+        read even alone on a page (``cartona.client.UnreadableEntry``: broken JSON,
+        invalid UTF-8, ...) is skipped so that the others still flow, logged once
+        while it stays unchanged, and handed to ``on_unreadable(entry)`` when given
+        (``entry.position``, ``entry.excerpt``, ``entry.fingerprint``,
+        ``entry.error``). Writes one inbound ``order_pull`` log per page that
+        brought orders, per new unreadable entry and per failure: the empty page
+        that ends the feed is no row, the account's Last Pull says it. Raises the
+        core's ``CartonaError`` subclasses after logging the failed request; the
+        pages yielded before stay valid.
         """
-        exchanges = []
+        exchanges, unreadable = [], []
+
+        def report(entry):
+            unreadable.append(entry)
+            if on_unreadable is not None:
+                on_unreadable(entry)
+
         with self._client(config, on_exchange=exchanges.append) as client:
-            pages = client.iter_pull_orders(per_page=config.batch_size)
+            pages = client.iter_pull_orders(
+                per_page=config.batch_size, on_unreadable=report
+            )
             number = 0
             while True:
                 number += 1
                 try:
                     page = next(pages)
                 except StopIteration:
-                    self._log_pull(config, exchanges, number, None, None)
+                    self._log_pull(config, exchanges, unreadable, number, None, None)
                     return
                 except errors.CartonaError as exc:
-                    self._log_pull(config, exchanges, number, None, exc)
+                    self._log_pull(config, exchanges, unreadable, number, None, exc)
                     if isinstance(exc, errors.AuthenticationError):
                         config._set_connection_result(exc)
                     raise
-                self._log_pull(config, exchanges, number, page, None)
+                self._log_pull(config, exchanges, unreadable, number, page, None)
                 yield page
 
     @api.model
-    def _log_pull(self, config, exchanges, number, page, error):
-        """One log per pull request made since the last call (``exchanges`` emptied)."""
+    def _log_pull(self, config, exchanges, unreadable, number, page, error):
+        """Log what the pull did since the last call (both lists are emptied).
+
+        One row for the page (its last successful request), or for the request
+        that failed; none for the end of the feed (``page`` is ``None``: the
+        account's Last Pull says it); one row per unreadable entry not logged
+        before.
+        """
         Log = self.env["marketplace.sync.log"]
-        if page is not None:
-            message = self.env._(
-                "page %(page)s: %(count)s orders", page=number, count=len(page)
+        vals_list = self._unreadable_log_vals(config, unreadable)
+        keep = bool(error or vals_list)
+        done = [exchange for exchange in exchanges if exchange.error is None]
+        if error is not None:
+            exchange = getattr(error, "exchange", None)
+            if exchange is None and exchanges:
+                exchange = exchanges[-1]
+            if exchange is not None:
+                vals_list.append(
+                    Log._vals(
+                        config,
+                        "order_pull",
+                        errors.outcome_of(error),
+                        exchange=exchange,
+                        direction="inbound",
+                        error_message=str(error),
+                    )
+                )
+        elif page is not None and done:
+            if len(exchanges) == 1 and len(page) == 1:
+                message = self.env._("page %(page)s: 1 order", page=number)
+            elif len(exchanges) == 1:
+                message = self.env._(
+                    "page %(page)s: %(count)s orders", page=number, count=len(page)
+                )
+            else:
+                message = self.env._(
+                    "page %(page)s: %(count)s orders, read in %(requests)s requests "
+                    "around entries that cannot be read",
+                    page=number,
+                    count=len(page),
+                    requests=len(exchanges),
+                )
+            vals_list.append(
+                Log._vals(
+                    config,
+                    "order_pull",
+                    "success",
+                    exchange=done[-1],
+                    direction="inbound",
+                    message=message,
+                )
             )
-        elif error is None:
-            message = self.env._("page %(page)s: no more orders", page=number)
-        else:
-            message = False
-        vals_list = [
-            Log._vals(
-                config,
-                "order_pull",
-                "success" if exchange.error is None else errors.outcome_of(error),
-                exchange=exchange,
-                direction="inbound",
-                message=message,
-                error_message=exchange.error or False,
-            )
-            for exchange in exchanges
-        ]
         exchanges.clear()
-        return Log._record(vals_list, keep_on_rollback=bool(error))
+        unreadable.clear()
+        return Log._record(vals_list, keep_on_rollback=keep)
+
+    @api.model
+    def _unreadable_log_vals(self, config, entries):
+        """Log rows for the unreadable feed entries not logged yet for ``config``.
+
+        An entry is logged once while it is unchanged (same ``fingerprint``), not
+        at every pull.
+        """
+        if not entries:
+            return []
+        Log = self.env["marketplace.sync.log"]
+        # sudo: a technical look-up of the integration's own logs, whoever pulls.
+        known = set(
+            Log.sudo()
+            .search(
+                [
+                    ("config_id", "=", config.id),
+                    ("operation", "=", "order_pull"),
+                    ("payload_fingerprint", "in", [e.fingerprint for e in entries]),
+                ]
+            )
+            .mapped("payload_fingerprint")
+        )
+        vals_list = []
+        for entry in entries:
+            if entry.fingerprint in known:
+                continue
+            known.add(entry.fingerprint)
+            vals_list.append(
+                Log._vals(
+                    config,
+                    "order_pull",
+                    errors.outcome_of(entry.error),
+                    exchange=entry.error.exchange,
+                    direction="inbound",
+                    message=self.env._(
+                        "feed entry %(position)s cannot be read, even alone: skipped "
+                        "(logged once while it is unchanged); the other entries "
+                        "are imported",
+                        position=entry.position,
+                    ),
+                    error_message=str(entry.error),
+                    payload_fingerprint=entry.fingerprint,
+                )
+            )
+        return vals_list
 
     @api.model
     def _exchange(

@@ -2,10 +2,12 @@
 import logging
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..cartona import errors, inbound, statuses
+from ..cartona import errors, statuses, urls
 from .sale_order import CANCELLATION_REASON_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -33,7 +35,17 @@ class MarketplaceConfig(models.Model):
         default=lambda self: self.env.company,
     )
     api_base_url = fields.Char(
-        string="API Base URL", required=True, default=DEFAULT_API_BASE_URL
+        string="API Base URL",
+        required=True,
+        default=DEFAULT_API_BASE_URL,
+        help="Cartona's supplier-integrations API: an https:// address of Cartona's "
+        "public service. Internal, private and cloud-metadata addresses are refused.",
+    )
+    allow_local_sandbox = fields.Boolean(
+        string="Local Cartona Sandbox (Testing Only)",
+        help="Allow the base URL to point at this machine (localhost, 127.0.0.1), "
+        "also over plain http://, to rehearse with the local Cartona sandbox. Never "
+        "needed for Cartona itself; only Marketplace Managers can change it.",
     )
     auth_token = fields.Char(
         string="API Token",
@@ -109,6 +121,22 @@ class MarketplaceConfig(models.Model):
         "The product must be active, saleable and of this company (or shared). An "
         "order with a line that matches no product, or several, is not imported.",
     )
+    user_id = fields.Many2one(
+        comodel_name="res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        domain=[("share", "=", False)],
+        check_company=True,
+        help="Salesperson of the orders imported from this account, and who is "
+        "told when one of them cannot be synced (when the order has no salesperson "
+        "of its own).",
+    )
+    team_id = fields.Many2one(
+        comodel_name="crm.team",
+        string="Sales Team",
+        check_company=True,
+        help="Sales team of the orders imported from this account.",
+    )
     auto_confirm_approved = fields.Boolean(
         string="Confirm Orders Approved on Cartona",
         default=True,
@@ -140,17 +168,30 @@ class MarketplaceConfig(models.Model):
         for config, sudo_config in zip(self, self.sudo(), strict=True):
             config.has_token = bool(sudo_config.auth_token)
 
-    @api.constrains("api_base_url")
+    @api.constrains("api_base_url", "allow_local_sandbox")
     def _check_api_base_url(self):
+        """Cartona's public service only (``cartona.urls``); the host name is also
+        resolved now, so that a name pointing at an internal address is refused."""
         for config in self:
-            url = (config.api_base_url or "").strip().lower()
-            if not url.startswith(("https://", "http://")):
-                raise ValidationError(
-                    self.env._("The API base URL must start with https:// or http://.")
+            try:
+                urls.check_base_url(
+                    config.api_base_url,
+                    allow_local=config.allow_local_sandbox,
+                    resolve=urls.resolve_host,
                 )
+            except urls.UnsafeURLError as exc:
+                raise ValidationError(config._base_url_refusal(exc)) from exc
+
+    def _check_caller(self, operation="write"):
+        """The caller may act on these accounts: ``write`` (a Marketplace Manager of
+        their company) before Odoo calls Cartona with an account's token,
+        ``read`` to open what an account shows. Checked first, in every public
+        method: nothing leaves Odoo for someone who may not."""
+        self.check_access(operation)
 
     def action_test_connection(self):
         self.ensure_one()
+        self._check_caller()
         try:
             with self.env["marketplace.api"]._client(self) as client:
                 client.test_connection()
@@ -166,6 +207,7 @@ class MarketplaceConfig(models.Model):
     def action_pull_orders(self):
         """Pull Orders: read the whole feed now and queue the import of every order."""
         self.ensure_one()
+        self._check_caller()
         if not self.has_token:
             raise UserError(self.env._("Set the API token first."))
         total, invalid, error = self._pull_orders()
@@ -190,6 +232,7 @@ class MarketplaceConfig(models.Model):
 
     def action_view_import_errors(self):
         self.ensure_one()
+        self._check_caller("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "cartona_marketplace.marketplace_sync_log_action"
         )
@@ -222,12 +265,14 @@ class MarketplaceConfig(models.Model):
         return self.last_pull_date + interval <= now + PULL_SLACK
 
     def _pull_orders(self):
-        """Read every page of the pull feed and queue one import job per order.
+        """Read every page of the pull feed and queue one import job per valid entry.
 
-        Nothing is imported nor acknowledged here: each order is checked, created or
-        updated by its own job, so one bad order never blocks the others and no
-        transaction spans the whole feed. Returns ``(orders, invalid, error)``; a
-        failing page stops the pull but keeps the jobs of the pages before it.
+        Each entry is checked once, here: an invalid one is logged (once per version)
+        and never queued. Nothing is imported nor acknowledged here: each order is
+        created or updated by its own job, so one bad order never blocks the others
+        and no transaction spans the whole feed. Returns ``(orders, invalid,
+        error)``; a failing page stops the pull but keeps the jobs of the pages
+        before it.
         """
         self.ensure_one()
         processor = self.env["marketplace.order.processor"]
@@ -236,13 +281,8 @@ class MarketplaceConfig(models.Model):
         error = None
         try:
             for page in self.env["marketplace.api"].pull_orders(self):
-                for payload in page:
-                    total += 1
-                    try:
-                        inbound.normalize_order(payload)
-                    except inbound.InvalidOrder:
-                        invalid += 1
-                    processor._enqueue_import(self, payload, pulled_at)
+                total += len(page)
+                invalid += processor._take_feed_page(self, page, pulled_at)
         except errors.CartonaError as exc:
             error = exc
         result = self.env._(
@@ -278,20 +318,72 @@ class MarketplaceConfig(models.Model):
             )
 
     def _alert_token_rejected(self, message):
-        """Tell every marketplace manager once: pushes wait until the token is fixed."""
+        """Tell the account's managers once: pushes wait until the token is fixed.
+
+        The managers of the account's company only: the account's name and
+        Cartona's text are no one else's business.
+        """
         managers = self.env.ref("cartona_marketplace.group_marketplace_manager").users
         managers = managers.filtered(lambda u: u.active and not u.share)
         for config in self:
-            note = self.env._(
-                "<p>Cartona rejects the API token of %(config)s (%(error)s).</p><p>"
-                "Status updates to Cartona wait until a manager enters a valid token "
-                "and presses Test Connection; then use Retry on the orders in error."
-                "</p>",
-                config=config.display_name,
-                error=message,
-            )
-            for user in managers:
+            # Cartona's text is text: escaped into the note, never markup.
+            note = Markup(
+                self.env._(
+                    "<p>Cartona rejects the API token of %(config)s (%(error)s).</p>"
+                    "<p>Status updates to Cartona wait until a manager enters a valid "
+                    "token and presses Test Connection; then use Retry on the orders "
+                    "in error.</p>"
+                )
+            ) % {"config": config.display_name, "error": message}
+            for user in managers.filtered(
+                lambda u, config=config: config.company_id in u.company_ids
+            ):
                 config.activity_schedule(TOKEN_ACTIVITY, note=note, user_id=user.id)
+
+    def _base_url_refusal(self, error):
+        """Why the base URL is refused (a ``urls.UnsafeURLError``), translated."""
+        host = error.params.get("host") or ""
+        address = error.params.get("address") or ""
+        _ = self.env._
+        messages = {
+            "scheme": _(
+                "The API base URL must start with https:// (http:// is allowed only "
+                "for the local Cartona sandbox)."
+            ),
+            "http": _(
+                "http:// is allowed only for the local Cartona sandbox on this "
+                "machine (a loopback address such as 127.0.0.1); use https://."
+            ),
+            "credentials": _(
+                "The API base URL must not contain a user name or password: the API "
+                "token has its own field."
+            ),
+            "extra": _(
+                "The API base URL must not contain a query (?...) or a fragment (#...)."
+            ),
+            "local_host": _(
+                "%(host)s is this machine: tick Local Cartona Sandbox to use the local "
+                "sandbox (testing only).",
+                host=host,
+            ),
+            "internal_host": _(
+                "%(host)s is a name of a local network, not Cartona's public service.",
+                host=host,
+            ),
+            "address": _(
+                "%(host)s is not a public Internet address (%(address)s): the "
+                "integration only calls Cartona's public service.",
+                host=host,
+                address=address,
+            ),
+        }
+        return messages.get(
+            error.code,
+            _(
+                "The API base URL is not a valid web address: check for spaces, the "
+                "host name and the port."
+            ),
+        )
 
     def _get_token(self):
         """The API token, for building request headers only.

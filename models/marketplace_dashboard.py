@@ -12,8 +12,14 @@ from odoo import fields, models
 
 from .marketplace_sync_log import ERROR_OUTCOMES
 
-JOB_METHOD = "_sync_status_to_marketplace"
 OPEN_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
+#: The integration's jobs: (model, method) -> how a job names its account: the
+#: account id as first argument, or the account of the records it runs on.
+ACCOUNT_OF_JOB = {
+    ("sale.order", "_sync_status_to_marketplace"): "records",
+    ("marketplace.order.processor", "_import_order"): "first_arg",
+    ("marketplace.order.acknowledgement", "_acknowledge_orders"): "first_arg",
+}
 
 
 class MarketplaceConfig(models.Model):
@@ -55,13 +61,47 @@ class MarketplaceConfig(models.Model):
             ("create_date", ">=", self._dashboard_since()),
         ]
 
-    def _dashboard_job_domain(self, states):
-        return [
-            ("model_name", "=", "sale.order"),
-            ("method_name", "=", JOB_METHOD),
-            ("company_id", "in", self.company_id.ids),
+    def _dashboard_job_domain(self, states, job_ids=None):
+        domain = [
+            ("model_name", "in", list({model for model, _method in ACCOUNT_OF_JOB})),
+            ("method_name", "in", list({method for _model, method in ACCOUNT_OF_JOB})),
             ("state", "in", states),
         ]
+        if job_ids is not None:
+            domain.append(("id", "in", job_ids))
+        return domain
+
+    def _dashboard_jobs(self, states):
+        """``{config: [job ids]}``: the integration's jobs in ``states``, by account.
+
+        Status jobs belong to their order's account, import and acknowledgement
+        jobs to the account they were queued for.
+        """
+        # sudo: job figures only; queue jobs are readable by queue managers alone.
+        jobs = self.env["queue.job"].sudo().search(self._dashboard_job_domain(states))
+        on_records = {
+            job: job.records.ids
+            for job in jobs
+            if ACCOUNT_OF_JOB.get((job.model_name, job.method_name)) == "records"
+        }
+        # sudo: the orders' account, whatever the reader may read; one read for all.
+        orders = (
+            self.env["sale.order"]
+            .sudo()
+            .browse({oid for ids in on_records.values() for oid in ids})
+            .exists()
+        )
+        account_of = {order.id: order.marketplace_config_id.id for order in orders}
+        by_config = {config: [] for config in self}
+        for job in jobs:
+            if job in on_records:
+                accounts = {account_of.get(oid) for oid in on_records[job]}
+            else:
+                accounts = {job.args[0] if job.args else None}
+            for config in self:
+                if config.id in accounts:
+                    by_config[config].append(job.id)
+        return by_config
 
     def _compute_dashboard(self):
         Order = self.env["sale.order"]
@@ -75,9 +115,10 @@ class MarketplaceConfig(models.Model):
         }
         oldest = dict(
             Order._read_group(
-                self._dashboard_order_domain(["not_synced", "syncing", "error"]),
+                self._dashboard_order_domain()
+                + [("marketplace_pending_since", "!=", False)],
                 ["marketplace_config_id"],
-                ["write_date:min"],
+                ["marketplace_pending_since:min"],
             )
         )
         Log = self.env["marketplace.sync.log"]
@@ -93,18 +134,8 @@ class MarketplaceConfig(models.Model):
                 ["order_id:count_distinct"],
             )
         )
-        # sudo: job figures only; queue jobs are readable by queue managers alone.
-        Job = self.env["queue.job"].sudo()
-        open_jobs = dict(
-            Job._read_group(
-                self._dashboard_job_domain(OPEN_JOB_STATES), ["company_id"], ["__count"]
-            )
-        )
-        failed_jobs = dict(
-            Job._read_group(
-                self._dashboard_job_domain(("failed",)), ["company_id"], ["__count"]
-            )
-        )
+        open_jobs = self._dashboard_jobs(OPEN_JOB_STATES)
+        failed_jobs = self._dashboard_jobs(("failed",))
         for config in self:
             config.dashboard_not_synced_count = by_status.get((config, "not_synced"), 0)
             config.dashboard_syncing_count = by_status.get((config, "syncing"), 0)
@@ -112,21 +143,21 @@ class MarketplaceConfig(models.Model):
             config.dashboard_error_count = by_status.get((config, "error"), 0)
             config.dashboard_errors_24h = errors.get(config, 0)
             config.dashboard_blocked_24h = blocked.get(config, 0)
-            company = config.company_id.sudo()
-            config.dashboard_open_jobs = open_jobs.get(company, 0)
-            config.dashboard_failed_jobs = failed_jobs.get(company, 0)
+            config.dashboard_open_jobs = len(open_jobs[config])
+            config.dashboard_failed_jobs = len(failed_jobs[config])
             config.dashboard_oldest_unsynced = oldest.get(config, False)
 
     def action_dashboard_open(self):
         """Open the list a dashboard figure counts (``figure`` in the context)."""
         self.ensure_one()
+        self._check_caller("read")
         figure = self.env.context.get("figure")
         _ = self.env._
         orders = {
-            "not_synced": _("Orders Not Synced"),
-            "syncing": _("Orders Syncing"),
-            "synced": _("Orders Synced"),
-            "error": _("Orders in Error"),
+            "not_synced": _("Orders Not Sent"),
+            "syncing": _("Orders Being Sent"),
+            "synced": _("Orders Up to Date"),
+            "error": _("Orders Needing Attention"),
         }
         if figure in orders:
             return self._dashboard_action(
@@ -147,13 +178,16 @@ class MarketplaceConfig(models.Model):
         if figure in ("open_jobs", "failed_jobs"):
             states = OPEN_JOB_STATES if figure == "open_jobs" else ("failed",)
             return self._dashboard_action(
-                "queue.job", _("Cartona Jobs"), self._dashboard_job_domain(states)
+                "queue.job",
+                _("Cartona Jobs"),
+                self._dashboard_job_domain(states, self._dashboard_jobs(states)[self]),
             )
         if figure == "oldest_unsynced":
             return self._dashboard_action(
                 "sale.order",
-                _("Unsynced Orders"),
-                self._dashboard_order_domain(["not_synced", "syncing", "error"]),
+                _("Orders Waiting for Cartona"),
+                self._dashboard_order_domain()
+                + [("marketplace_pending_since", "!=", False)],
             )
         return False
 

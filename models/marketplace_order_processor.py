@@ -1,34 +1,40 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Inbound: import one order of Cartona's pull feed, then acknowledge it.
+"""Inbound: take the entries of Cartona's pull feed, import each in its own job.
 
-Two queue jobs, both on the ``cartona`` channel:
-
-- :meth:`MarketplaceOrderProcessor._import_order` (one per feed entry, ids and the
-  payload as arguments): check the payload completely, find every product, then create
-  or update the ``sale.order`` and apply Cartona's status, all or nothing, without
-  echoing anything back to Cartona. A fully applied entry is marked for
-  acknowledgement and the acknowledgement job is enqueued in the same transaction.
-- :meth:`MarketplaceOrderProcessor._acknowledge_orders` (one per configuration):
-  runs only once imports committed, checks the feed still shows the imported version
-  of each order and posts ``synced`` for them in bulk.
+- :meth:`MarketplaceOrderProcessor._take_feed_page` (at pull): checks each entry once
+  (``cartona.inbound.normalize_order``). An invalid entry is logged once per version
+  and never queued; a valid one is queued for import, each in its own savepoint, so
+  that one entry never stops the others. An entry whose import failed on something
+  Odoo lacks (a product) is queued again only once products changed, or after
+  ``STUCK_RETRY``.
+- :meth:`MarketplaceOrderProcessor._import_order` (a queue job per entry version, the
+  checked order as argument): finds every product, then creates or updates the
+  ``sale.order`` and applies Cartona's status, all or nothing, without echoing
+  anything back to Cartona. A fully applied entry is marked for acknowledgement
+  (``marketplace.order.acknowledgement``), queued in the same transaction.
 """
 
 import json
 import logging
+from datetime import timedelta
 
 from psycopg2 import errors as pg_errors
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_round
+from odoo.tools import float_round, plaintext2html
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..cartona import errors, inbound, outbound, statuses
+from ..cartona import inbound, outbound, statuses
 from ..cartona.errors import ERROR_OUTCOMES
+from . import internal
 
 _logger = logging.getLogger(__name__)
 
+#: An entry whose import failed on something Odoo lacks (an unknown product) is
+#: queued again after this long even if no product changed.
+STUCK_RETRY = timedelta(hours=1)
 #: First key of the advisory locks taken while importing an order ("CART").
 IMPORT_LOCK_KEY = 0x43415254
 #: Payload keys masked in logs.
@@ -61,64 +67,129 @@ class MarketplaceOrderProcessor(models.AbstractModel):
     _description = "Cartona Order Import"
 
     # ------------------------------------------------------------------
-    # Enqueueing
+    # Taking the feed
     # ------------------------------------------------------------------
     @api.model
-    def _enqueue_import(self, config, payload, pulled_at=None):
-        """Queue the import of one feed entry; one pending job per entry version."""
-        hashed_id = inbound.hashed_id_of(payload) or "?"
-        fingerprint = inbound.payload_fingerprint(payload)
-        pulled_at = fields.Datetime.to_string(pulled_at or fields.Datetime.now())
-        return self.with_delay(
-            identity_key=f"cartona-import-{config.id}-{hashed_id}-{fingerprint}",
-            description=self.env._("Cartona: import order %(order)s", order=hashed_id),
-        )._import_order(config.id, payload, pulled_at)
+    def _take_feed_page(self, config, page, pulled_at):
+        """Check each entry of a pulled page once; queue the import of the valid
+        ones. Returns how many were invalid."""
+        # sudo: taking the feed is the integration's own work, whoever pulls; the
+        # configuration's company scopes everything it touches.
+        processor = self.sudo().with_company(config.company_id)
+        checked, invalid = [], 0
+        for payload in page:
+            try:
+                checked.append(inbound.normalize_order(payload))
+            except inbound.InvalidOrder as exc:
+                invalid += 1
+                processor._isolated(processor._reject, config, payload, exc, pulled_at)
+        waiting = processor._stuck_fingerprints(config, checked)
+        for data in checked:
+            if data.fingerprint not in waiting:
+                processor._isolated(processor._enqueue_import, config, data, pulled_at)
+        return invalid
 
     @api.model
-    def _enqueue_acknowledgement(self, config):
-        """Queue the acknowledgement job of ``config``; one pending at a time."""
+    def _isolated(self, func, config, entry, *args):
+        """``func(config, entry, ...)`` in a savepoint: one entry that fails never
+        stops the others (it is logged, and comes back with the next pull)."""
+        try:
+            with self.env.cr.savepoint():
+                return func(config, entry, *args)
+        except RetryableJobError as exc:
+            # An order busy in a job: the entry is taken at the next pull.
+            _logger.info("Cartona feed entry left for the next pull: %s", exc)
+            return None
+        except Exception:  # pylint: disable=broad-except
+            _logger.exception(
+                "Cartona feed entry %s of %s could not be taken",
+                getattr(entry, "hashed_id", None) or inbound.hashed_id_of(entry),
+                config.name,
+            )
+            return None
+
+    @api.model
+    def _stuck_fingerprints(self, config, orders):
+        """Fingerprints of entries not to queue again yet: their last import, less
+        than ``STUCK_RETRY`` ago, failed on a product Odoo still cannot find. Once the
+        product is mapped (or after ``STUCK_RETRY``), the entry is queued again."""
+        if not orders:
+            return set()
+        fingerprints = [data.fingerprint for data in orders]
+        failed = {
+            log["payload_fingerprint"]
+            for log in self.env["marketplace.sync.log"].search_read(
+                [
+                    ("config_id", "=", config.id),
+                    ("operation", "=", "order_import"),
+                    ("outcome", "in", ERROR_OUTCOMES),
+                    ("payload_fingerprint", "in", fingerprints),
+                    ("create_date", ">", fields.Datetime.now() - STUCK_RETRY),
+                ],
+                ["payload_fingerprint"],
+            )
+        }
+        waiting = [data for data in orders if data.fingerprint in failed]
+        if not waiting:
+            return set()
+        found = self._find_products(
+            config, {key for data in waiting for key in data.product_ids}
+        )
+        return {
+            data.fingerprint
+            for data in waiting
+            if any(len(found.get(key) or ()) != 1 for key in data.product_ids)
+        }
+
+    @api.model
+    def _enqueue_import(self, config, data, pulled_at=None):
+        """Queue the import of one checked entry; one pending job per entry version."""
+        pulled_at = fields.Datetime.to_string(pulled_at or fields.Datetime.now())
         return self.with_delay(
-            identity_key=f"cartona-ack-{config.id}",
+            identity_key=f"cartona-import-{config.id}-{data.fingerprint}",
             description=self.env._(
-                "Cartona: acknowledge imported orders of %(config)s",
-                config=config.name,
+                "Cartona: import order %(order)s", order=data.hashed_id
             ),
-        )._acknowledge_orders(config.id)
+        )._import_order(config.id, data.to_job(), pulled_at)
 
     # ------------------------------------------------------------------
     # The import job
     # ------------------------------------------------------------------
     @api.model
-    def _import_order(self, config_id, payload, pulled_at=None):
+    def _import_order(self, config_id, order, pulled_at=None):
         """Import one entry of Cartona's pull feed (job). Returns a summary.
 
-        An invalid entry creates nothing and is logged with every reason; it stays
-        unacknowledged, so it comes back with the next pull, after a fix. An entry
-        already imported changes nothing and is acknowledged again.
+        ``order`` is the entry as checked at pull (``InboundOrder.to_job``). An
+        entry that cannot be imported (an unknown product) creates nothing and is
+        logged with every reason; it stays unacknowledged, so it comes back with
+        the next pull, after a fix. An entry already imported changes nothing and is
+        acknowledged again.
         """
         # sudo: the import is the integration's own work, whoever pressed Pull
         # Orders; the configuration's company scopes everything it touches.
         config = self.env["marketplace.config"].sudo().browse(config_id).exists()
         if not config:
             return "configuration deleted"
-        processor = (
-            self.sudo()
-            .with_company(config.company_id)
-            .with_context(skip_marketplace_sync=True, marketplace_inbound=True)
-        )
+        processor = self.sudo().with_company(config.company_id)._marketplace_inbound()
         pulled_at = fields.Datetime.to_datetime(pulled_at) or fields.Datetime.now()
-        return processor._import(config, payload, pulled_at)
+        try:
+            data = inbound.from_job_or_payload(order)
+        except inbound.InvalidOrder as exc:
+            return processor._reject(config, order, exc, pulled_at)
+        return processor._import(config, data, pulled_at)
+
+    def _marketplace_inbound(self):
+        """This model in the import's mode: Cartona's changes are applied, never
+        pushed back (an internal switch, see ``models/internal.py``)."""
+        return internal.switched(self, internal.INBOUND)
 
     @api.model
-    def _import(self, config, payload, pulled_at):
-        hashed_id = inbound.hashed_id_of(payload)
-        if hashed_id:
-            self._lock_import(config, hashed_id)
+    def _import(self, config, data, pulled_at):
+        self._lock_import(config, data.hashed_id)
         try:
-            data = inbound.normalize_order(payload)
             products = self._resolve_products(config, data)
         except inbound.InvalidOrder as exc:
-            return self._reject(config, payload, exc, pulled_at)
+            return self._reject(config, data, exc, pulled_at)
         order = self._find_order(config, data.hashed_id)
         if not order:
             outcome = _Outcome(data.warnings)
@@ -126,7 +197,7 @@ class MarketplaceOrderProcessor(models.AbstractModel):
                 config, data, products, pulled_at, outcome
             )
             if created:
-                return self._apply(config, order, data, payload, outcome)
+                return self._apply(config, order, data, outcome)
         order._marketplace_lock()
         order.invalidate_recordset()
         if order.cartona_fingerprint == data.fingerprint:
@@ -141,16 +212,16 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         outcome = _Outcome(data.warnings)
         order.write(self._header_vals(data, pulled_at))
         self._update_lines(order, data, products, outcome)
-        return self._apply(config, order, data, payload, outcome)
+        return self._apply(config, order, data, outcome)
 
     @api.model
     def _request_acknowledgement(self, config, order):
         """An imported version is in the feed again: acknowledge it (again)."""
         if not order.marketplace_ack_pending:
             order.marketplace_ack_pending = True
-        self._enqueue_acknowledgement(config)
+        self.env["marketplace.order.acknowledgement"]._enqueue(config)
 
-    def _apply(self, config, order, data, payload, outcome):
+    def _apply(self, config, order, data, outcome):
         """Apply Cartona's status, then record the import's result on the order."""
         self._apply_status(config, order, data, outcome)
         vals = {"cartona_status_raw": data.status}
@@ -178,13 +249,13 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             )
         order.write(vals)
         if not outcome.problem:
-            self._enqueue_acknowledgement(config)
+            self.env["marketplace.order.acknowledgement"]._enqueue(config)
         # Level-triggered: whatever Odoo still has that Cartona lacks (a change made
         # while the retailer was editing, say) is planned from Cartona's new view.
-        order.with_context(skip_marketplace_sync=False)._trigger_status_sync()
+        order.with_context(**{internal.KEY: None})._trigger_status_sync()
         self._log_import(
             config,
-            payload,
+            data.to_job(),
             data.fingerprint,
             data.hashed_id,
             order,
@@ -206,8 +277,15 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             )
         return vals
 
-    def _reject(self, config, payload, error, pulled_at):
-        """An invalid entry: log every reason, create nothing, acknowledge nothing."""
+    def _reject(self, config, entry, error, pulled_at):
+        """An entry that cannot be imported (``entry``: the raw payload, or the
+        checked order whose products are unknown): log every reason, once per
+        version; create nothing, acknowledge nothing."""
+        checked = isinstance(entry, inbound.InboundOrder)
+        payload = entry.to_job() if checked else entry
+        fingerprint = (
+            entry.fingerprint if checked else inbound.payload_fingerprint(entry)
+        )
         order = self.env["sale.order"]
         if error.hashed_id:
             order = self._find_order(config, error.hashed_id)
@@ -237,7 +315,7 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         self._log_import(
             config,
             payload,
-            inbound.payload_fingerprint(payload),
+            fingerprint,
             error.hashed_id,
             order,
             "error",
@@ -370,7 +448,10 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             "phone": retailer.phone or False,
             "mobile": retailer.phone2 or False,
             "street": retailer.address or False,
-            "comment": retailer.address_notes or False,
+            # The retailer's text is text: never markup in the contact's notes.
+            "comment": plaintext2html(retailer.address_notes)
+            if retailer.address_notes
+            else False,
             "country_id": self.env.ref("base.eg").id,
         }
 
@@ -419,6 +500,9 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             is_marketplace_order=True,
             cartona_id=data.hashed_id,
             marketplace_config_id=config.id,
+            # A person, never the user the pull runs as (OdooBot for the cron).
+            user_id=self._responsible(config).id,
+            team_id=config.team_id.id,
             marketplace_sync_status="synced",
             marketplace_sync_date=fields.Datetime.now(),
             marketplace_cartona_lines=outbound.view_to_json(
@@ -457,6 +541,14 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             ),
         )
         return order, True
+
+    @api.model
+    def _responsible(self, config):
+        """The account's responsible, if a person who may still act."""
+        user = config.user_id
+        if user.active and not user.share and user != self.env.ref("base.user_root"):
+            return user
+        return self.env["res.users"]
 
     @api.model
     def _header_vals(self, data, pulled_at):
@@ -502,7 +594,6 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         qty_digits = Line._fields["product_uom_qty"].get_digits(self.env)[1]
         price_digits = Line._fields["price_unit"].get_digits(self.env)[1]
         return (
-            vals["cartona_line_ref"],
             vals["product_id"],
             float_round(vals["product_uom_qty"], precision_digits=qty_digits),
             float_round(vals["price_unit"], precision_digits=price_digits),
@@ -534,21 +625,21 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             for line in order.order_line
             if line.cartona_line_ref and not line.display_type
         }
-        current_vals = {
-            ref: {
-                "cartona_line_ref": ref,
-                "product_id": line.product_id.id,
-                "product_uom_qty": line.product_uom_qty,
-                "price_unit": line.price_unit,
-                "cartona_line_comment": line.cartona_line_comment,
-            }
-            for ref, line in current.items()
-        }
-        if sorted(map(self._line_key, wanted.values())) == sorted(
-            map(self._line_key, current_vals.values())
-        ):
-            return
-        if order.state == "cancel" or data.is_cancellation:
+        diff = inbound.diff_lines(
+            {
+                ref: self._line_key(
+                    {
+                        "product_id": line.product_id.id,
+                        "product_uom_qty": line.product_uom_qty,
+                        "price_unit": line.price_unit,
+                        "cartona_line_comment": line.cartona_line_comment,
+                    }
+                )
+                for ref, line in current.items()
+            },
+            {ref: self._line_key(vals) for ref, vals in wanted.items()},
+        )
+        if not diff or order.state == "cancel" or data.is_cancellation:
             return
         if order.state not in ("draft", "sent"):
             outcome.problem = self.env._(
@@ -557,27 +648,29 @@ class MarketplaceOrderProcessor(models.AbstractModel):
                 "retailer: to take Cartona's version, cancel the order and set it back "
                 "to quotation, the next pull then updates its lines.",
                 order=order.name,
-                diff=self._lines_diff(current_vals, wanted),
+                diff=self._diff_text(diff),
             )
             return
-        commands = []
-        for ref, vals in wanted.items():
-            line = current.get(ref)
-            if line is None:
-                commands.append(Command.create(vals))
-            elif self._line_key(vals) != self._line_key(current_vals[ref]):
-                commands.append(Command.update(line.id, vals))
-        commands += [
-            Command.unlink(line.id)
-            for ref, line in current.items()
-            if ref not in wanted
-        ]
-        order.write({"order_line": commands})
+        order.write(
+            {
+                "order_line": [Command.create(wanted[ref]) for ref in diff.added]
+                + [Command.update(current[ref].id, wanted[ref]) for ref in diff.changed]
+                + [Command.unlink(current[ref].id) for ref in diff.removed]
+            }
+        )
         outcome.changes.append(
             self.env._(
-                "lines updated by the retailer (%(diff)s)",
-                diff=self._lines_diff(current_vals, wanted),
+                "lines updated by the retailer (%(diff)s)", diff=self._diff_text(diff)
             )
+        )
+
+    def _diff_text(self, diff):
+        """``1 added, 0 changed, 2 removed``, in the reader's language."""
+        return self.env._(
+            "%(added)s added, %(changed)s changed, %(removed)s removed",
+            added=len(diff.added),
+            changed=len(diff.changed),
+            removed=len(diff.removed),
         )
 
     def _link_sent_lines(self, order, data):
@@ -611,22 +704,6 @@ class MarketplaceOrderProcessor(models.AbstractModel):
                 line.cartona_line_ref = str(ref)
                 has[ref] = pulled[ref]
         return has
-
-    def _lines_diff(self, before, after):
-        """Short description of line changes: ``1 added, 0 changed, 2 removed``."""
-        added = len(after.keys() - before.keys())
-        removed = len(before.keys() - after.keys())
-        changed = sum(
-            1
-            for ref in after.keys() & before.keys()
-            if self._line_key(after[ref]) != self._line_key(before[ref])
-        )
-        return self.env._(
-            "%(added)s added, %(changed)s changed, %(removed)s removed",
-            added=added,
-            changed=changed,
-            removed=removed,
-        )
 
     # ------------------------------------------------------------------
     # Cartona's status
@@ -842,126 +919,3 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         return json.dumps(
             payload, ensure_ascii=False, indent=1, sort_keys=True, default=repr
         )
-
-    # ------------------------------------------------------------------
-    # The acknowledgement job
-    # ------------------------------------------------------------------
-    @api.model
-    def _acknowledge_orders(self, config_id):
-        """Tell Cartona which imported orders it may take out of the feed (job).
-
-        Runs after the imports committed. The feed is read first: an order whose
-        feed entry changed since its import is imported again instead (an
-        acknowledgement carries no version: sending it would lose the change), an
-        order no longer in the feed was acknowledged already. The others get
-        ``synced``, in bulk. Transient Cartona errors retry the job.
-        """
-        # sudo: see _import_order.
-        config = self.env["marketplace.config"].sudo().browse(config_id).exists()
-        if not config or not config.active:
-            return "no active configuration"
-        processor = (
-            self.sudo()
-            .with_company(config.company_id)
-            .with_context(skip_marketplace_sync=True)
-        )
-        return processor._acknowledge(config)
-
-    @api.model
-    def _acknowledge(self, config):
-        if self._imports_running(config):
-            # An import that saw this job still pending did not queue another one:
-            # wait until it committed, so that its order is acknowledged too.
-            raise RetryableJobError(
-                "imports are running: acknowledging once they are done",
-                seconds=5,
-                ignore_retry=True,
-            )
-        orders = self._lock_pending_acks(config)
-        if not orders:
-            return "nothing to acknowledge"
-        api_model = self.env["marketplace.api"]
-        pulled_at = fields.Datetime.now()
-        feed = {}
-        try:
-            for page in api_model.pull_orders(config):
-                for entry in page:
-                    hashed_id = inbound.hashed_id_of(entry)
-                    if hashed_id:
-                        feed[hashed_id] = entry
-        except errors.TransientError as exc:
-            raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
-        except errors.CartonaError as exc:
-            return f"not acknowledged, the feed could not be read: {exc}"
-        current = orders.browse()
-        changed = orders.browse()
-        for order in orders:
-            entry = feed.get(order.cartona_id)
-            if entry is None:
-                continue
-            if inbound.payload_fingerprint(entry) == order.cartona_fingerprint:
-                current |= order
-            else:
-                changed |= order
-                self._enqueue_import(config, entry, pulled_at)
-        if current:
-            try:
-                api_model.acknowledge_orders(current, config)
-            except errors.TransientError as exc:
-                raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
-            except errors.CartonaError as exc:
-                # Left pending: the next pull imports them as no-ops and asks again.
-                (orders - current).write({"marketplace_ack_pending": False})
-                return f"not acknowledged: {exc}"
-        orders.write({"marketplace_ack_pending": False})
-        return (
-            f"{len(current)} acknowledged, {len(changed)} changed since their import, "
-            f"{len(orders - current - changed)} already out of the feed"
-        )
-
-    @api.model
-    def _imports_running(self, config):
-        """Whether import jobs of ``config`` are being run by the job runner now."""
-        # sudo: queue jobs are readable by queue managers only.
-        jobs = (
-            self.env["queue.job"]
-            .sudo()
-            .search(
-                [
-                    ("model_name", "=", self._name),
-                    ("method_name", "=", "_import_order"),
-                    ("state", "in", ("enqueued", "started")),
-                ]
-            )
-        )
-        return any(job.args and job.args[0] == config.id for job in jobs)
-
-    @api.model
-    def _lock_pending_acks(self, config):
-        """Orders of ``config`` waiting for an acknowledgement, locked.
-
-        Orders an import job is working on are skipped: that job queues another
-        acknowledgement when it commits.
-        """
-        orders = self.env["sale.order"].search(
-            [
-                ("marketplace_config_id", "=", config.id),
-                ("marketplace_ack_pending", "=", True),
-            ],
-            order="id",
-        )
-        if not orders:
-            return orders
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    "SELECT id FROM sale_order WHERE id IN %s "
-                    "FOR NO KEY UPDATE SKIP LOCKED",
-                    (tuple(orders.ids),),
-                )
-                locked = {row[0] for row in self.env.cr.fetchall()}
-        except pg_errors.SerializationFailure as exc:
-            raise RetryableJobError(
-                "orders changed while being acknowledged", seconds=5, ignore_retry=True
-            ) from exc
-        return orders.filtered(lambda o: o.id in locked)

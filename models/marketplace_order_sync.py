@@ -9,11 +9,16 @@ re-sends the step whose answer was lost, which Cartona takes as a no-op.
 """
 
 import logging
+from datetime import timedelta
 
-from odoo import api, fields, models
+from markupsafe import Markup
+
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
 
 from ..cartona import errors, outbound, payloads, statuses
 from ..cartona.client import UPDATE_DETAILS, UPDATE_STATUS
@@ -37,13 +42,13 @@ ORDER_FIELDS = [
     "marketplace_cartona_lines",
     "marketplace_shipped",
     "marketplace_payment_method",
-    "marketplace_retailer_otp",
     "marketplace_cancellation_reason",
     "marketplace_sync_status",
     "marketplace_error_message",
     "marketplace_import_error",
     "cartona_status_raw",
     "marketplace_sync_job_uuid",
+    "marketplace_pending_since",
 ]
 
 
@@ -61,10 +66,14 @@ class MarketplaceOrderSync(models.AbstractModel):
         # warehouse user validating a delivery may not read Cartona accounts). The
         # job's user stays the author of its note and the user of its log.
         order = order.sudo()
-        if not order._marketplace_lock():
+        # The row lock, and who reads about the order, in one statement.
+        salesperson = self._lock_with_salesperson(order)
+        if salesperson is None:
             return "order deleted"
         order.invalidate_recordset()
         order.fetch(ORDER_FIELDS)
+        # What people read about the order is written in its responsible's language.
+        order = self._for_reader(order, salesperson)
         plan = order._marketplace_plan(mapping)
         if plan.decision == outbound.BLOCKED:
             return self._blocked(order, plan)
@@ -82,8 +91,9 @@ class MarketplaceOrderSync(models.AbstractModel):
             # the next plan starts from what Cartona is known to have.
             return self._retry_later(order, exc)
         except errors.CartonaError as exc:
-            self._set_result(order, "error", str(exc))
-            return str(exc)
+            message = self._error_text(order, exc, step)
+            self._set_result(order, "error", message)
+            return message
         more = len(plan.steps) > 1
         self._accepted(order, step, answer, "syncing" if more else "synced")
         if more:
@@ -134,22 +144,24 @@ class MarketplaceOrderSync(models.AbstractModel):
         values = {"marketplace_sync_date": fields.Datetime.now()}
         if step.kind == outbound.STEP_DETAILS:
             values["marketplace_cartona_lines"] = self._lines_after(order, step, answer)
-            note = self.env._(
+            note = order.env._(
                 "Cartona accepted the changes to %(count)s lines.",
                 count=len(step.changes),
             )
         else:
             values["marketplace_status"] = step.status
-            note = self.env._(
+            note = order.env._(
                 "Cartona accepted the status %(status)s.",
                 status=order._marketplace_status_label(step.status),
             )
         self._set_result(order, sync_status, False, **values)
         # A log note, not message_post: nobody is notified of a routine step. Its
-        # author is the user the job runs as; no email address is looked up for a
-        # note that is never sent.
+        # author is the user the job runs as (not the superuser of a sudo); no email
+        # address is looked up for a note that is never sent.
         order._message_log(
-            body=note, author_id=self.env.user.partner_id.id, email_from=False
+            body=Markup("%s") % note,  # escaped: labels may carry anything
+            author_id=self.env.user.partner_id.id,
+            email_from=False,
         )
 
     @api.model
@@ -190,25 +202,152 @@ class MarketplaceOrderSync(models.AbstractModel):
 
         The job's transaction is rolled back before a retry, so the order's state and
         the attempt's log are written again after the rollback. The last attempt ends
-        the job normally, leaving the order in error with the reason.
+        the job normally, leaving the order in error with the reason. People read
+        what happened and when Odoo tries again; the technical detail is in the log.
         """
         job = self._current_job()
         if job and job.max_retries and job.retry + 1 >= job.max_retries:
-            message = self.env._(
-                "Cartona stayed unavailable after %(count)s attempts: %(error)s",
+            message = order.env._(
+                "Cartona could not be reached, %(count)s times: press Retry once "
+                "Cartona is back.",
                 count=job.retry + 1,
-                error=str(error),
             )
             self._set_result(order, "error", message)
             return message
-        message = self.env._(
-            "Cartona is unavailable (%(error)s); the sync will be retried.",
-            error=str(error),
-        )
+        retry_at = self._next_attempt(job, getattr(error, "retry_after", None))
+        if retry_at:
+            message = order.env._(
+                "%(what)s; Odoo will try again at %(time)s.",
+                what=self._unreachable_text(order, error),
+                time=self._local_time(order, retry_at),
+            )
+        else:
+            message = order.env._(
+                "%(what)s; Odoo will try again shortly.",
+                what=self._unreachable_text(order, error),
+            )
         self._set_result(order, "syncing", message, keep_on_rollback=True)
         raise RetryableJobError(
-            message, seconds=getattr(error, "retry_after", None)
+            f"{error} (retried)", seconds=getattr(error, "retry_after", None)
         ) from error
+
+    @api.model
+    def _unreachable_text(self, order, error):
+        if isinstance(error, errors.ProtocolError):
+            return order.env._("Cartona's answer could not be read")
+        return order.env._("Cartona could not be reached")
+
+    @api.model
+    def _next_attempt(self, job, retry_after):
+        """When queue_job will run ``job`` again after this failure, or ``None``."""
+        if not job:
+            return None
+        loaded = Job.load(self.env(su=True), job.uuid)
+        loaded.retry += 1  # queue_job counts the failure before it postpones
+        return fields.Datetime.now() + timedelta(
+            seconds=loaded._get_retry_seconds(retry_after)
+        )
+
+    @api.model
+    def _local_time(self, order, moment):
+        """``moment`` (UTC) as the reader reads a time: 14:32, in their time zone."""
+        return fields.Datetime.context_timestamp(order, moment).strftime("%H:%M")
+
+    @api.model
+    def _error_text(self, order, error, step=None):
+        """A Cartona error in words, for people; the technical detail is in the log."""
+        _ = order.env._
+        if isinstance(error, errors.AuthenticationError):
+            return _(
+                "Cartona refused the token of the account %(config)s: a manager must "
+                "enter a valid token and press Test Connection, then Retry.",
+                config=order.marketplace_config_id.display_name,
+            )
+        if isinstance(error, errors.RejectedError):
+            said = errors.extract_message(error.body) or _("no reason given")
+            return _(
+                "Cartona refused %(what)s: %(reason)s",
+                what=self._step_text(order, step),
+                reason=said,
+            )
+        if isinstance(error, errors.TransientError | errors.ProtocolError):
+            return _(
+                "%(what)s: try again in a moment.",
+                what=self._unreachable_text(order, error),
+            )
+        return _("The request to Cartona failed: %(error)s", error=str(error))
+
+    @api.model
+    def _step_text(self, order, step):
+        """What a step asked of Cartona, in words."""
+        if step is None:
+            return order.env._("the request")
+        if step.kind == outbound.STEP_DETAILS:
+            return order.env._("the changes to the order lines")
+        return order.env._(
+            "the status %(status)s", status=order._marketplace_status_label(step.status)
+        )
+
+    # ------------------------------------------------------------------
+    # Who reads about the order
+    # ------------------------------------------------------------------
+    @api.model
+    def _lock_with_salesperson(self, order):
+        """Lock the order row (see ``sale.order._marketplace_lock``) and read its
+        salesperson as :meth:`_responsible` needs it, in the same statement.
+
+        Returns ``(user id, lang, tz)`` (``(None, None, None)`` when the order has
+        no salesperson who may act), or ``None`` when the order is gone.
+        """
+        return order._marketplace_lock(
+            extra=SQL(
+                """
+                , u.id, p.lang, p.tz
+                  FROM sale_order so
+                  LEFT JOIN res_users u ON u.id = so.user_id AND u.active
+                       AND NOT u.share AND u.id != %s
+                  LEFT JOIN res_partner p ON p.id = u.partner_id
+                """,
+                SUPERUSER_ID,
+            )
+        )
+
+    @api.model
+    def _responsible(self, order, salesperson=None):
+        """Who acts on this order's Cartona problems: its salesperson, else its
+        account's responsible, else a Marketplace Manager of its company; never
+        OdooBot, a portal or an inactive user.
+
+        Returns ``(user, lang, tz)``; ``salesperson`` is what
+        :meth:`_lock_with_salesperson` read, when it did.
+        """
+        Users = self.env["res.users"]
+        if salesperson is None:
+            user = order.user_id
+            if user and user.active and not user.share and user.id != SUPERUSER_ID:
+                return user, user.lang, user.tz
+        elif salesperson[0]:
+            return Users.browse(salesperson[0]), salesperson[1], salesperson[2]
+        company = order.company_id
+        group = self.env.ref("cartona_marketplace.group_marketplace_manager")
+        for user in order.marketplace_config_id.user_id | group.users.sorted("id"):
+            if (
+                user.active
+                and not user.share
+                and user.id != SUPERUSER_ID
+                and company in user.company_ids
+            ):
+                return user, user.lang, user.tz
+        return Users, company.partner_id.lang, None
+
+    @api.model
+    def _for_reader(self, order, salesperson=None):
+        """``order`` in its responsible's language and time zone."""
+        _user, lang, tz = self._responsible(order, salesperson)
+        context = {"lang": lang or order.env.lang}
+        if tz:
+            context["tz"] = tz
+        return order.with_context(**context)
 
     @api.model
     def _current_job(self):
@@ -223,8 +362,13 @@ class MarketplaceOrderSync(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _confirm_delivery(self, order, retailer_otp=None):
-        """Send the delivery plan on the single endpoint, step by step, now."""
-        notify = self.env["marketplace.config"]._notify
+        """Send the delivery plan on the single endpoint, step by step, now.
+
+        Returns ``(outcome, message)`` for the person at the keyboard, in their
+        language: ``delivered``; ``otp_refused`` (Cartona refused the retailer's
+        code: nothing is wrong with the order, the person types the code again);
+        ``failed`` (the order shows the error, for its responsible).
+        """
         try:
             # The savepoint keeps the transaction usable for the message below.
             with self.env.cr.savepoint(flush=False):
@@ -237,25 +381,34 @@ class MarketplaceOrderSync(models.AbstractModel):
                     order=order.name,
                 )
             ) from exc
+        clicker = order.with_context(lang=self.env.lang)
+        order = self._for_reader(order)
         plan = order._marketplace_plan(target=statuses.DELIVERED)
         for step in plan.steps:
             try:
                 answer = self._send(order, step, retailer_otp=retailer_otp)
+            except errors.RejectedError as exc:
+                if retailer_otp and step.status == statuses.DELIVERED:
+                    # The code was wrong: a message for the person at the keyboard,
+                    # not an error on the order (Retry could not help).
+                    return "otp_refused", self.env._(
+                        "Cartona refused this code (%(reason)s). Ask the retailer for "
+                        "the code Cartona sent them, then type it again.",
+                        reason=errors.extract_message(exc.body)
+                        or self.env._("no reason given"),
+                    )
+                return self._delivery_failed(order, clicker, exc, step)
             except errors.CartonaError as exc:
-                message = self.env._(
-                    "Cartona did not accept %(step)s: %(error)s",
-                    step=self._step_name(step),
-                    error=str(exc),
-                )
-                self._set_result(order, "error", message)
-                return notify(message, "danger")
+                return self._delivery_failed(order, clicker, exc, step)
             self._accepted(order, step, answer)
-        return notify(
-            self.env._(
-                "Cartona confirmed the delivery of %(order)s.", order=order.name
-            ),
-            "success",
+        return "delivered", self.env._(
+            "Cartona confirmed the delivery of %(order)s.", order=order.name
         )
+
+    @api.model
+    def _delivery_failed(self, order, clicker, error, step):
+        self._set_result(order, "error", self._error_text(order, error, step))
+        return "failed", self._error_text(clicker, error, step)
 
     # ------------------------------------------------------------------
     # Outcomes
@@ -282,6 +435,10 @@ class MarketplaceOrderSync(models.AbstractModel):
             vals.update(
                 marketplace_sync_status=sync_status, marketplace_error_message=message
             )
+        if vals["marketplace_sync_status"] in ("synced", "not_synced"):
+            vals["marketplace_pending_since"] = False  # nothing waits any more
+        elif not order.marketplace_pending_since:
+            vals["marketplace_pending_since"] = fields.Datetime.now()
         # An error activity exists only after an error, whose message stays until a
         # success: an order that had none needs no activity lookup.
         had_error = bool(order.marketplace_error_message)
@@ -303,23 +460,32 @@ class MarketplaceOrderSync(models.AbstractModel):
     @api.model
     def _alert(self, orders, reason):
         """One open activity per order in error, for its salesperson, kept current."""
-        note = self.env._(
-            "<p>%(reason)s</p><p>Fix what the message says (the order, its delivery, "
-            "or the Cartona account), then press <b>Retry</b> on the order.</p>",
-            reason=reason,
-        )
         activity_type = self.env.ref(ERROR_ACTIVITY)
         for order in orders:
+            user, lang, _tz = self._responsible(order)
+            # In the language of whoever reads it; Cartona's text is text, escaped
+            # into the note, never markup.
+            note = Markup(
+                order.with_context(lang=lang or order.env.lang).env._(
+                    "<p>%(reason)s</p><p>Fix what the message says (the order, its "
+                    "delivery, or the Cartona account), then press <b>Retry</b> on "
+                    "the order.</p>"
+                )
+            ) % {"reason": reason}
             activity = order.activity_ids.filtered(
                 lambda a: a.activity_type_id == activity_type
             )
             if activity:
-                activity.note = note
+                activity.write(
+                    {"note": note, "user_id": user.id or activity.user_id.id}
+                )
+            elif user:
+                order.activity_schedule(ERROR_ACTIVITY, note=note, user_id=user.id)
             else:
-                order.activity_schedule(
-                    ERROR_ACTIVITY,
-                    note=note,
-                    user_id=(order.user_id or self.env.user).id,
+                _logger.warning(
+                    "Cartona sync error on %s and nobody to tell: give the order a "
+                    "salesperson or its Cartona account a responsible",
+                    order.name,
                 )
 
     @api.model

@@ -62,7 +62,6 @@ class MarketplaceSyncLog(models.Model):
     _name = "marketplace.sync.log"
     _description = "Cartona Sync Log"
     _order = "id desc"
-    _rec_name = "operation"
 
     order_id = fields.Many2one(
         comodel_name="sale.order", string="Order", ondelete="set null"
@@ -112,6 +111,15 @@ class MarketplaceSyncLog(models.Model):
     user_id = fields.Many2one(
         comodel_name="res.users", string="User", default=lambda self: self.env.user
     )
+
+    @api.depends("operation", "order_ref", "cartona_id", "config_id")
+    def _compute_display_name(self):
+        # "Status Update · S00042", not the operation's code (breadcrumbs, links).
+        operations = dict(self._fields["operation"]._description_selection(self.env))
+        for log in self:
+            subject = log.order_ref or log.cartona_id or log.config_id.display_name
+            label = operations.get(log.operation, log.operation or "")
+            log.display_name = f"{label} · {subject}" if subject else label
 
     def init(self):
         cr = self.env.cr

@@ -4,12 +4,14 @@ import json
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import ENQUEUED, PENDING, WAIT_DEPENDENCIES
 
 from ..cartona import inbound, outbound, payloads, statuses
+from . import internal
 
 MAPPINGS = ("basic", "combined")
 STATUS_SELECTION = [
@@ -38,6 +40,29 @@ CANCELLATION_REASON_SELECTION = [
     ("different_prices", "Different prices"),
     ("different_products", "Different products"),
 ]
+MANAGER_GROUP = "cartona_marketplace.group_marketplace_manager"
+USER_GROUP = "cartona_marketplace.group_marketplace_user"
+#: The fields that bind an order to Cartona: set by the import or a manager only.
+BINDING_FIELDS = (
+    "cartona_id",
+    "is_marketplace_order",
+    "marketplace_config_id",
+    "delivered_by",
+    "marketplace_payment_method",
+    "marketplace_status",
+    "marketplace_cartona_lines",
+)
+#: What the planner reads of an order's lines.
+WANTED_LINE_FIELDS = [
+    "display_type",
+    "is_downpayment",
+    "product_id",
+    "cartona_line_ref",
+    "cartona_line_sent",
+    "product_uom_qty",
+    "qty_delivered",
+    "price_unit",
+]
 #: Plans a person must see on the order: a line Cartona cannot take.
 LINE_REASONS = frozenset(
     {
@@ -54,17 +79,19 @@ class SaleOrder(models.Model):
 
     cartona_id = fields.Char(
         string="External Order ID",
+        tracking=True,
         index=True,
         copy=False,
         help="Cartona's order id (hashed_id).",
     )
     is_marketplace_order = fields.Boolean(
-        string="Marketplace Order", copy=False, index=True
+        string="Marketplace Order", copy=False, index=True, tracking=True
     )
     marketplace_config_id = fields.Many2one(
         comodel_name="marketplace.config",
         string="Cartona Configuration",
         copy=False,
+        tracking=True,
         check_company=True,
         ondelete="restrict",
     )
@@ -75,6 +102,7 @@ class SaleOrder(models.Model):
         ],
         default=statuses.DELIVERED_BY_SUPPLIER,
         copy=False,
+        tracking=True,
         help="Who delivers the order. Orders delivered by Cartona only send a "
         "cancellation to Cartona; Cartona drives their shipping and delivery.",
     )
@@ -87,17 +115,29 @@ class SaleOrder(models.Model):
         ],
         default=statuses.PAYMENT_STANDARD,
         copy=False,
+        tracking=True,
     )
     marketplace_sync_status = fields.Selection(
         selection=[
-            ("not_synced", "Not Synced"),
-            ("syncing", "Syncing"),
-            ("synced", "Synced"),
-            ("error", "Error"),
+            ("not_synced", "Not Sent"),
+            ("syncing", "Sending"),
+            ("synced", "Up to Date"),
+            ("error", "Needs Attention"),
         ],
+        string="Cartona Sync",
         default="not_synced",
         copy=False,
+        readonly=True,
         index=True,
+        help="Whether Cartona has every change of this order: Up to Date; Sending "
+        "(Odoo is telling Cartona, or will try again); Needs Attention (a person "
+        "must act: the message says what); Not Sent (nothing to send yet).",
+    )
+    marketplace_sync_due = fields.Boolean(
+        string="Something to Send", compute="_compute_marketplace_sync_due"
+    )
+    marketplace_status_sync_due = fields.Boolean(
+        string="Order Status to Send", compute="_compute_marketplace_sync_due"
     )
     marketplace_sync_job_uuid = fields.Char(
         string="Last Sync Job",
@@ -105,13 +145,22 @@ class SaleOrder(models.Model):
         readonly=True,
         help="UUID of the last status job queued for this order (Job Queue).",
     )
-    marketplace_sync_date = fields.Datetime(copy=False)
-    marketplace_error_message = fields.Text(string="Marketplace Sync Error", copy=False)
+    marketplace_sync_date = fields.Datetime(copy=False, readonly=True)
+    marketplace_pending_since = fields.Datetime(
+        string="Waiting for Cartona Since",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="When the oldest change Cartona has not taken yet was made.",
+    )
+    marketplace_error_message = fields.Text(
+        string="Marketplace Sync Error", copy=False, readonly=True
+    )
     marketplace_status = fields.Selection(
         selection=STATUS_SELECTION,
-        string="Cartona Status",
+        string="Status on Cartona",
         copy=False,
-        help="The last status Cartona accepted for this order.",
+        help="The order's status on Cartona, as Cartona last accepted or sent it.",
     )
     marketplace_cartona_lines = fields.Json(
         string="Lines on Cartona",
@@ -126,12 +175,6 @@ class SaleOrder(models.Model):
         string="Cancellation Reason",
         copy=False,
         help="Sent to Cartona with the cancellation. Defaults to the configuration's.",
-    )
-    marketplace_retailer_otp = fields.Char(
-        string="Retailer OTP",
-        copy=False,
-        help="One-time code from the retailer, needed by Cartona to accept the "
-        "delivery of installment and wallet top-up orders.",
     )
     marketplace_otp_required = fields.Boolean(
         string="OTP Required", compute="_compute_marketplace_otp_required"
@@ -151,12 +194,13 @@ class SaleOrder(models.Model):
 
     # Inbound: what Cartona's pull feed says, written by marketplace.order.processor.
     cartona_status_raw = fields.Char(
-        string="Cartona Status (as sent)",
+        string="Status in Last Pull",
         copy=False,
         readonly=True,
         help="The status of the last version pulled from Cartona, as Cartona wrote "
-        "it, unknown statuses included.",
+        "it, unknown statuses included. Shown when it is not the Status on Cartona.",
     )
+    cartona_status_differs = fields.Boolean(compute="_compute_cartona_status_differs")
     cartona_retailer_code = fields.Char(
         string="Retailer Code", copy=False, readonly=True
     )
@@ -192,6 +236,8 @@ class SaleOrder(models.Model):
         string="Pickup OTP",
         copy=False,
         readonly=True,
+        # The people who hand the goods to Cartona's courier, no one else.
+        groups="stock.group_stock_user",
         help="Orders delivered by Cartona: the code checked when the courier collects "
         "the goods.",
     )
@@ -256,6 +302,26 @@ class SaleOrder(models.Model):
                 order.is_marketplace_order and order._marketplace_all_shipped()
             )
 
+    @api.depends("cartona_status_raw", "marketplace_status")
+    def _compute_cartona_status_differs(self):
+        for order in self:
+            order.cartona_status_differs = bool(order.cartona_status_raw) and (
+                order.cartona_status_raw != order.marketplace_status
+            )
+
+    def _compute_marketplace_sync_due(self):
+        # The buttons show only when they can do something: a plan with steps.
+        for order in self:
+            order.marketplace_sync_due = order.marketplace_status_sync_due = False
+            if not (order.is_marketplace_order and order.cartona_id and order.id):
+                continue
+            combined = order._marketplace_plan("combined")
+            basic = order._marketplace_plan("basic")
+            order.marketplace_sync_due = combined.decision == outbound.SEND
+            order.marketplace_status_sync_due = (
+                basic.decision == outbound.SEND and basic.steps != combined.steps
+            )
+
     def _compute_marketplace_sync_log_count(self):
         counts = dict(
             self.env["marketplace.sync.log"]._read_group(
@@ -266,13 +332,61 @@ class SaleOrder(models.Model):
             order.marketplace_sync_log_count = counts.get(order, 0)
 
     # ------------------------------------------------------------------
-    # Triggers
+    # Triggers, and who may bind an order to Cartona
     # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._marketplace_check_binding(vals)
+        return super().create(vals_list)
+
     def write(self, vals):
+        self._marketplace_check_binding(vals)
         result = super().write(vals)
         if "state" in vals:
             self._trigger_status_sync()
         return result
+
+    def _marketplace_check_binding(self, vals):
+        """Refuse changes to the fields that bind an order to Cartona, unless made by
+        the import (as superuser) or a Marketplace Manager.
+
+        Whoever may edit a quotation could otherwise forge a Cartona order (someone
+        else's id, an account) and have Odoo push statuses for it, or switch a
+        Cartona-delivered order to the supplier. A value equal to the field's
+        default (a new ordinary order) or to the order's own is no change.
+        """
+        if self.env.su or self.env.user.has_group(MANAGER_GROUP):
+            return
+        changed = [
+            name
+            for name in BINDING_FIELDS
+            if name in vals and self._marketplace_binding_differs(name, vals[name])
+        ]
+        if changed:
+            labels = [
+                self._fields[name]._description_string(self.env) for name in changed
+            ]
+            raise AccessError(
+                self.env._(
+                    "Only a Marketplace Manager may change %(fields)s: these fields "
+                    "bind an order to Cartona.",
+                    fields=", ".join(labels),
+                )
+            )
+
+    def _marketplace_binding_differs(self, name, value):
+        field = self._fields[name]
+        new = field.convert_to_cache(value, self.browse(), validate=False)
+        if not self:
+            default = self.default_get([name]).get(name)
+            return bool(new) and new != field.convert_to_cache(
+                default, self.browse(), validate=False
+            )
+        return any(
+            field.convert_to_cache(order[name], order, validate=False) != new
+            for order in self
+        )
 
     def _action_cancel(self):
         for order in self:
@@ -291,7 +405,9 @@ class SaleOrder(models.Model):
         something to send (or a rule a person must see) gets one job, run after this
         transaction commits; a rolled-back change sends nothing.
         """
-        if self.env.context.get("skip_marketplace_sync"):
+        if internal.is_on(self.env, internal.NO_SYNC) or internal.is_on(
+            self.env, internal.INBOUND
+        ):
             return self.browse()
         to_sync = self.filtered(lambda o: o._marketplace_push_due("combined"))
         to_sync._enqueue_status_sync("combined")
@@ -342,8 +458,16 @@ class SaleOrder(models.Model):
                 ),
             )._sync_status_to_marketplace(mapping)
             order.marketplace_sync_job_uuid = job.uuid
-        if self:
-            quiet.write({"marketplace_sync_status": "syncing"})
+        waiting_since = quiet.filtered("marketplace_pending_since")
+        if waiting_since:
+            waiting_since.write({"marketplace_sync_status": "syncing"})
+        if quiet - waiting_since:
+            (quiet - waiting_since).write(
+                {
+                    "marketplace_sync_status": "syncing",
+                    "marketplace_pending_since": fields.Datetime.now(),
+                }
+            )
 
     def _marketplace_waiting_jobs(self, mapping):
         """UUIDs of the orders' last jobs that wait to run ``mapping``."""
@@ -470,14 +594,19 @@ class SaleOrder(models.Model):
         self.ensure_one()
         shipped = self.marketplace_shipped
         wanted = []
-        for line in self.order_line:
+        # Only what is compared, in one query (a job starts on a cold cache); values
+        # changed in this transaction and not written yet stay those of the cache.
+        lines = self.env["sale.order.line"].search_fetch(
+            [("order_id", "=", self.id)], WANTED_LINE_FIELDS
+        )
+        for line in lines:
             if line.display_type or line.is_downpayment or not line.product_id:
                 continue
-            goods = line.product_id.type == "consu"
             ref = line.cartona_line_ref
-            if not ref and not goods:
+            # Cartona's lines are goods; a line added in Odoo is, if not a service.
+            if not ref and line.product_id.type != "consu":
                 continue
-            amount = line.qty_delivered if shipped and goods else line.product_uom_qty
+            amount = line.qty_delivered if shipped else line.product_uom_qty
             wanted.append(
                 outbound.WantedLine(
                     key=str(line.id),
@@ -662,7 +791,7 @@ class SaleOrder(models.Model):
                 self.cartona_id,
                 status,
                 payment_method=self.marketplace_payment_method,
-                retailer_otp=extra.get("retailer_otp") or self.marketplace_retailer_otp,
+                retailer_otp=extra.get("retailer_otp"),
                 cancellation_reason=extra.get("cancellation_reason")
                 or self.marketplace_cancellation_reason
                 or config.default_cancellation_reason,
@@ -677,20 +806,25 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
     # The job
     # ------------------------------------------------------------------
-    def _marketplace_lock(self):
+    def _marketplace_lock(self, extra=None):
         """Row lock so that two jobs for one order never both push.
 
-        Returns whether the order still exists. NO KEY UPDATE: sync logs written
-        through another cursor may still reference it. No savepoint: a busy order
-        raises, and the caller's transaction is rolled back anyway (a job is retried,
-        a button shows the error), so the lock costs one statement.
+        Returns whether the order still exists; with ``extra`` (an ``SQL`` that
+        continues the select list, joined from ``sale_order so``), the other values
+        it selects, or ``None`` when the order is gone. NO KEY UPDATE: sync logs
+        written through another cursor may still reference it. No savepoint: a busy
+        order raises, and the caller's transaction is rolled back anyway (a job is
+        retried, a button shows the error), so the lock costs one statement.
         """
+        if extra is not None:
+            self.flush_recordset(["user_id"])  # the statement reads it from the row
+        query = SQL(
+            "SELECT so.id %s WHERE so.id = %s FOR NO KEY UPDATE OF so NOWAIT",
+            extra or SQL("FROM sale_order so"),
+            self.id,
+        )
         try:
-            self.env.cr.execute(
-                "SELECT id FROM sale_order WHERE id = %s FOR NO KEY UPDATE NOWAIT",
-                (self.id,),
-                log_exceptions=False,  # contention is expected, not an error
-            )
+            self.env.cr.execute(query, log_exceptions=False)  # contention: expected
         except (pg_errors.LockNotAvailable, pg_errors.SerializationFailure) as exc:
             # Nothing may be read any more: the failed statement aborted the
             # transaction, hence the id rather than the name.
@@ -699,7 +833,10 @@ class SaleOrder(models.Model):
                 seconds=5,
                 ignore_retry=True,
             ) from exc
-        return bool(self.env.cr.fetchone())
+        row = self.env.cr.fetchone()
+        if extra is None:
+            return bool(row)
+        return row[1:] if row else None
 
     def _sync_status_to_marketplace(self, mapping="combined"):
         """Reconcile this order with Cartona (the queue job, marketplace.order.sync).
@@ -714,6 +851,19 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
     # Buttons
     # ------------------------------------------------------------------
+    def _marketplace_check_rights(self):
+        """The caller may make Odoo talk to Cartona about these orders: a Marketplace
+        User who may edit them. Checked before anything is queued or sent: a button
+        is also a method anyone logged in can call over RPC."""
+        if not (self.env.su or self.env.user.has_group(USER_GROUP)):
+            raise AccessError(
+                self.env._(
+                    "Only Marketplace Users may sync orders with Cartona; ask an "
+                    "administrator for the group."
+                )
+            )
+        self.check_access("write")
+
     def action_manual_sync_to_marketplace(self):
         """Sync Status: enqueue a push of the basic mapping (order state only)."""
         return self._marketplace_manual_sync("basic")
@@ -723,6 +873,7 @@ class SaleOrder(models.Model):
         return self._marketplace_manual_sync("combined")
 
     def _marketplace_manual_sync(self, mapping):
+        self._marketplace_check_rights()
         plans = {order: order._marketplace_plan(mapping) for order in self}
         blocked = [
             order._marketplace_plan_text(plan)
@@ -767,6 +918,7 @@ class SaleOrder(models.Model):
     def action_test_status_sync(self):
         """Test Sync: show what a sync would send, without calling Cartona."""
         self.ensure_one()
+        self._marketplace_check_rights()
         preview = self.env["marketplace.sync.preview"].create(
             self._marketplace_preview_vals()
         )
@@ -829,6 +981,7 @@ class SaleOrder(models.Model):
     def action_confirm_marketplace_delivery(self):
         """Confirm Delivery: tell Cartona the shipped order was delivered."""
         self.ensure_one()
+        self._marketplace_check_rights()
         self._marketplace_check_delivery_confirmable()
         if self.marketplace_otp_required:
             return {
@@ -839,7 +992,7 @@ class SaleOrder(models.Model):
                 "target": "new",
                 "context": {"default_order_id": self.id},
             }
-        return self._marketplace_confirm_delivery()
+        return self._marketplace_confirm_delivery()[1]
 
     def _marketplace_check_delivery_confirmable(self):
         """The delivery plan, or a UserError saying why there is none."""
@@ -869,15 +1022,24 @@ class SaleOrder(models.Model):
     def _marketplace_confirm_delivery(self, retailer_otp=None):
         """Send the delivery plan now (lines, then each status up to ``delivered``).
 
-        The order becomes delivery-confirmed only once Cartona accepts; a rejection
-        (e.g. a wrong OTP) is shown and leaves the order as it was.
+        The order becomes delivery-confirmed only once Cartona accepts. Returns
+        ``(outcome, notification)`` (see ``marketplace.order.sync._confirm_delivery``):
+        a refused code leaves the order as it was, for the person to type it again.
         """
         self.ensure_one()
+        self._marketplace_check_rights()
         self._marketplace_check_delivery_confirmable()
-        return self.env["marketplace.order.sync"]._confirm_delivery(self, retailer_otp)
+        # sudo: rights checked above; what Cartona accepts is recorded by the
+        # integration (the fields that bind an order to Cartona are not the user's).
+        outcome, message = self.env["marketplace.order.sync"]._confirm_delivery(
+            self.sudo(), retailer_otp
+        )
+        kind = "success" if outcome == "delivered" else "danger"
+        return outcome, self.env["marketplace.config"]._notify(message, kind)
 
     def action_marketplace_retry(self):
         """Retry: queue a new sync of the selected orders (form button, list action)."""
+        self._marketplace_check_rights()
         orders = self.filtered("is_marketplace_order")
         plans = {order: order._marketplace_plan("combined") for order in orders}
         to_send = orders.filtered(lambda o: plans[o].decision == outbound.SEND)
@@ -917,7 +1079,9 @@ class SaleOrder(models.Model):
         at once with the account's default reason.
         """
         if not self.env.context.get("disable_cancel_warning") and any(
-            order._marketplace_cancel_needs_reason() for order in self
+            order._marketplace_cancel_needs_reason()
+            or order._marketplace_cancel_warning()
+            for order in self
         ):
             return {
                 "type": "ir.actions.act_window",
@@ -943,6 +1107,17 @@ class SaleOrder(models.Model):
         plan = self._marketplace_plan(target=statuses.CANCELLED_BY_SUPPLIER)
         return statuses.CANCELLED_BY_SUPPLIER in plan.status_steps
 
+    def _marketplace_cancel_warning(self):
+        """What cancelling means on Cartona when Cartona can no longer take it (the
+        order is delivered, returned or cancelled there), or ``False``."""
+        self.ensure_one()
+        if self.state == "cancel" or not self.is_marketplace_order:
+            return False
+        plan = self._marketplace_plan(target=statuses.CANCELLED_BY_SUPPLIER)
+        if plan.decision == outbound.CLOSED and plan.params.get("conflict"):
+            return self._marketplace_plan_text(plan)
+        return False
+
     def action_view_marketplace_sync_logs(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -957,7 +1132,7 @@ class SaleOrder(models.Model):
             lambda o: o.is_marketplace_order
             and o.marketplace_status == statuses.EDITING
         )
-        if editing and not self.env.context.get("marketplace_inbound"):
+        if editing and not internal.is_on(self.env, internal.INBOUND):
             raise UserError(
                 self.env._(
                     "The retailer is editing %(orders)s on Cartona: wait until Cartona "

@@ -74,12 +74,6 @@ CANCELLATION_REASONS = frozenset(
 DELIVERED_BY_SUPPLIER = "delivered_by_supplier"
 DELIVERED_BY_CARTONA = "delivered_by_cartona"
 
-# Section 3.6: allowed ``unit`` values of the catalog.
-UNITS = frozenset(
-    "box can bottle kg piece dozen bag packet plate glass pallet jar shrink ton "
-    "saddlebag roll tissue cone coil bunch strip recharge_card mat".split()
-)
-
 
 def allowed_next(status):
     """The statuses Cartona lets an order in ``status`` move to, in one step."""

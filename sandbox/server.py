@@ -3,9 +3,12 @@
 - ``/api/v1/``: Cartona's supplier API (``cartona-api.md`` section 3), guarded by the
   ``AuthorizationToken`` header, with faults injected on demand.
 - ``/_sandbox/``: the control API (no auth) that tests, scripts and demos use to add
-  orders, act as the retailer, inspect recorded requests and inject faults.
+  orders, act as the retailer, inspect recorded requests and inject faults; to make
+  the feed hostile, ``raw-entries`` puts bytes served as they are (broken JSON,
+  invalid UTF-8) among the orders, and ``cookie`` has every API answer set a cookie.
 """
 
+import base64
 import hmac
 import json
 import logging
@@ -17,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import faults as fk
-from .state import SandboxRejection, SandboxState
+from .state import RawEntry, SandboxRejection, SandboxState
 
 _logger = logging.getLogger(__name__)
 
@@ -31,6 +34,10 @@ SINGLE_STATUS_PREFIX = "order/update-order-status/"
 
 class RawBody(str):
     """A response body sent as it is, not JSON-encoded."""
+
+
+class RawBytes(bytes):
+    """A response body sent byte for byte (it need not even be UTF-8)."""
 
 
 class _Response:
@@ -116,6 +123,9 @@ class _Handler(BaseHTTPRequestHandler):
         if response is None:
             self.close_connection = True
             return
+        cookie = state.cookie
+        if cookie is not None:
+            response.headers.setdefault("Set-Cookie", cookie)
         self._send(response)
 
     def _serve_api(self, method, endpoint, query, raw):
@@ -197,7 +207,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, response):
         body = response.body
-        if isinstance(body, RawBody):
+        if isinstance(body, RawBytes):
+            data = bytes(body)
+        elif isinstance(body, RawBody):
             data = body.encode("utf-8")
         else:
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
@@ -216,7 +228,17 @@ class _Handler(BaseHTTPRequestHandler):
 def _api_pull_orders(state, query, raw, arg):
     page = _positive_int(query, "page", 1)
     per_page = _positive_int(query, "per_page", _positive_int(query, "limit", 100))
-    return state.pull(page=page, per_page=min(per_page, MAX_PER_PAGE))
+    entries = state.pull(page=page, per_page=min(per_page, MAX_PER_PAGE))
+    if not any(isinstance(entry, RawEntry) for entry in entries):
+        return entries
+    # A raw entry goes out as it is, between its JSON-encoded neighbours.
+    parts = [
+        bytes(entry)
+        if isinstance(entry, RawEntry)
+        else json.dumps(entry, ensure_ascii=False).encode("utf-8")
+        for entry in entries
+    ]
+    return RawBytes(b"[" + b", ".join(parts) + b"]")
 
 
 def _api_update_status_bulk(state, query, raw, arg):
@@ -307,7 +329,32 @@ def _control_call(state, method, route, body):
     if key == ("POST", "reset", 1):
         state.reset()
         return _Response(200, {"orders": len(state.orders)})
+    if segments and segments[0] == "raw-entries":
+        return _raw_entries_call(state, method, segments[1:], body)
+    if key == ("POST", "cookie", 1):
+        state.set_cookie((body or {}).get("cookie"))
+        return _Response(200, {"cookie": state.cookie})
     return _Response(404, {"error": f"no control route {method} /_sandbox/{route}"})
+
+
+def _raw_entries_call(state, method, rest, body):
+    """``/_sandbox/raw-entries[/<id>]``: list, add (``raw`` text or ``raw_base64``),
+    remove one or all."""
+    if method == "GET" and not rest:
+        return _Response(200, state.raw_entries)
+    if method == "POST" and not rest:
+        body = body if isinstance(body, dict) else {}
+        if isinstance(body.get("raw_base64"), str):
+            raw = base64.b64decode(body["raw_base64"], validate=True)
+        elif isinstance(body.get("raw"), str):
+            raw = body["raw"]
+        else:
+            raise ValueError("give the entry as raw (text) or raw_base64")
+        return _Response(201, state.add_raw_entry(raw))
+    if method == "DELETE" and len(rest) <= 1:
+        state.remove_raw_entry(rest[0] if rest else None)
+        return _Response(200, state.raw_entries)
+    return _Response(404, {"error": f"no control route {method} raw-entries"})
 
 
 def _order_action(state, hashed_id, action, body):

@@ -28,6 +28,10 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FIRST_LINE_ID = 7_000_001
 
 
+class RawEntry(bytes):
+    """A pull-feed entry served byte for byte, as it is: a test's broken entry."""
+
+
 class SandboxRejection(Exception):
     """A request Cartona would refuse: HTTP ``status`` with ``{"error", "details"}``."""
 
@@ -61,7 +65,12 @@ class _Meta:
 
 
 class SandboxState:
-    """Orders, pull feed, recorded requests, skipped bulk items and active faults."""
+    """Orders, pull feed, recorded requests, skipped bulk items and active faults.
+
+    A test can also make the feed hostile: :meth:`add_raw_entry` puts bytes that
+    need not be JSON at all among the orders, and :meth:`set_cookie` has every API
+    answer set a cookie.
+    """
 
     def __init__(self, orders=None, products=None):
         self.lock = threading.RLock()
@@ -81,6 +90,9 @@ class SandboxState:
             self._requests = []
             self._skipped = []
             self._faults = FaultBook()
+            self._raw_entries = {}
+            self._raw_ids = itertools.count(1)
+            self._cookie = None
             for order in self._initial_orders:
                 self.add_order(order)
 
@@ -143,14 +155,63 @@ class SandboxState:
     def feed(self):
         """Orders changed since their last acknowledgement, oldest change first."""
         with self.lock:
-            ids = [hid for hid, meta in self._meta.items() if meta.in_feed]
-            ids.sort(key=lambda hid: self._meta[hid].changed)
-            return [copy.deepcopy(self._orders[hid]) for hid in ids]
+            return [e for e in self._feed_entries() if not isinstance(e, RawEntry)]
 
     def pull(self, page=1, per_page=100):
-        """One page of :meth:`feed`."""
+        """One page of the feed: orders and raw entries (:class:`RawEntry`)."""
         start = (page - 1) * per_page
-        return self.feed()[start : start + per_page]
+        with self.lock:
+            return self._feed_entries()[start : start + per_page]
+
+    @property
+    def raw_entries(self):
+        """The raw entries: ``{"id", "position", "raw"}`` (text, bad bytes escaped)."""
+        with self.lock:
+            return [
+                {
+                    "id": raw_id,
+                    "position": self._position(raw_id),
+                    "raw": entry.decode("utf-8", errors="backslashreplace"),
+                }
+                for raw_id, (_changed, entry) in self._raw_entries.items()
+            ]
+
+    def add_raw_entry(self, raw):
+        """Put ``raw`` (text or bytes, JSON or not) in the feed as its newest entry.
+
+        The entry stays in the feed (it has no ``hashed_id`` to acknowledge) until
+        removed. Returns ``{"id", "position"}``, the 0-based position in the feed.
+        """
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", errors="surrogatepass")
+        if not isinstance(raw, bytes | bytearray):
+            raise ValueError("a raw entry is text or bytes")
+        with self.lock:
+            raw_id = f"raw-{next(self._raw_ids)}"
+            self._raw_entries[raw_id] = (next(self._clock), RawEntry(raw))
+            return {"id": raw_id, "position": self._position(raw_id)}
+
+    def remove_raw_entry(self, raw_id=None):
+        """Remove one raw entry (404 when unknown), or all of them."""
+        with self.lock:
+            if raw_id is None:
+                self._raw_entries.clear()
+            elif self._raw_entries.pop(raw_id, None) is None:
+                raise SandboxRejection(404, f"no raw entry {raw_id!r}")
+
+    @property
+    def cookie(self):
+        with self.lock:
+            return self._cookie
+
+    def set_cookie(self, cookie):
+        """Have every API answer carry ``Set-Cookie: <cookie>`` (``None``: stop)."""
+        if cookie is not None and (
+            not isinstance(cookie, str) or not cookie or "\n" in cookie
+        ):
+            raise ValueError("cookie must be one header line or null")
+        with self.lock:
+            self._cookie = cookie
 
     def products(self, page=1, per_page=100):
         """One page of the fake supplier-product catalog."""
@@ -345,6 +406,23 @@ class SandboxState:
             self._requests.clear()
 
     # Internals
+
+    def _feed_entries(self):
+        """Orders in the feed and raw entries, oldest change first (lock held)."""
+        dated = [
+            (meta.changed, copy.deepcopy(self._orders[hid]))
+            for hid, meta in self._meta.items()
+            if meta.in_feed
+        ]
+        dated += list(self._raw_entries.values())
+        dated.sort(key=lambda item: item[0])
+        return [entry for _changed, entry in dated]
+
+    def _position(self, raw_id):
+        changed = self._raw_entries[raw_id][0]
+        in_feed = [m.changed for m in self._meta.values() if m.in_feed]
+        in_feed += [c for c, _entry in self._raw_entries.values()]
+        return sorted(in_feed).index(changed)
 
     def _get(self, hashed_id):
         order = self._orders.get(hashed_id)

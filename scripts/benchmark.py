@@ -236,6 +236,7 @@ def make_config(env, sandbox, name, **values):
     vals = {
         "name": name,
         "api_base_url": sandbox.base_url,
+        "allow_local_sandbox": True,  # the sandbox listens on 127.0.0.1
         "auth_token": TOKEN,
         "timeout": 10,
         "pull_interval": 0,

@@ -7,7 +7,8 @@
 #   bash scripts/demo.sh --check    # start everything, verify it, stop (also DEMO_NO_WAIT=1)
 # Settings (environment): DEMO_DB (cartona_demo), ODOO_PORT (8069), SANDBOX_PORT (8071),
 # SANDBOX_TOKEN (sandbox-token), ODOO_INTERFACE (127.0.0.1), STARTUP_TIMEOUT (180 seconds).
-# Logs: $CARTONA_RUNTIME/demo/{setup,sandbox,install,seed,odoo}.log
+# Logs: $CARTONA_RUNTIME/demo/$DEMO_DB/{setup,sandbox,install,seed,odoo}.log (one directory per
+# database, so demos of other databases on other ports run beside it)
 # shellcheck disable=SC2317  # functions reached through trap and wait_until only
 set -euo pipefail
 # shellcheck source=scripts/_env.sh
@@ -22,9 +23,9 @@ ODOO_INTERFACE="${ODOO_INTERFACE:-127.0.0.1}"
 STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-180}"
 CHECK="${DEMO_NO_WAIT:-}"
 RESET=""
-DEMO_DIR="$CARTONA_RUNTIME/demo"
+DEMO_DIR="$CARTONA_RUNTIME/demo/$DEMO_DB"
 
-usage() { sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 for arg in "$@"; do
     case "$arg" in
@@ -153,12 +154,13 @@ print(f"{orders[0]['hashed_id'] if orders else '<hashed_id>'}\t{', '.join(otps) 
 PYEOF
 }
 
+# login_works LOGIN PASSWORD: the user logs in to $DEMO_DB through XML-RPC.
 login_works() {
     local body
     body="<?xml version='1.0'?><methodCall><methodName>authenticate</methodName><params>"
     body+="<param><value><string>$DEMO_DB</string></value></param>"
-    body+="<param><value><string>admin</string></value></param>"
-    body+="<param><value><string>admin</string></value></param>"
+    body+="<param><value><string>$1</string></value></param>"
+    body+="<param><value><string>$2</string></value></param>"
     body+="<param><value><struct></struct></value></param></params></methodCall>"
     curl -s -m 10 -H 'Content-Type: text/xml' --data "$body" "$ODOO_URL/xmlrpc/2/common" \
         | grep -q '<int>'
@@ -245,7 +247,7 @@ else
 fi
 
 # ------------------------------------------------------------------ 4. demo records
-log "seeding $DEMO_DB: company, Cartona configuration, products, stock and Cartona orders"
+log "seeding $DEMO_DB: company, Arabic, users, Cartona configuration, products, stock and Cartona orders"
 if ! seed --sandbox-url "$SANDBOX_URL" --token "$SANDBOX_TOKEN" \
     >"$DEMO_DIR/seed.out" 2>"$DEMO_DIR/seed.log"; then
     tail -n 40 "$DEMO_DIR/seed.log" >&2
@@ -268,7 +270,9 @@ start_background "$DEMO_DIR/odoo.log" "$VENV/bin/python" "$(odoo_src)/odoo-bin" 
 ODOO_PID="$STARTED_PID"
 wait_until "$STARTUP_TIMEOUT" "$ODOO_PID" "$DEMO_DIR/odoo.log" "Odoo /web/login" login_page_ok
 wait_until 60 "$ODOO_PID" "$DEMO_DIR/odoo.log" "queue_job runner" runner_ready
-login_works || { log "Odoo does not accept admin/admin on $DEMO_DB"; exit 1; }
+for login in admin salesperson storekeeper; do
+    login_works "$login" "$login" || { log "Odoo does not accept $login/$login on $DEMO_DB"; exit 1; }
+done
 facts="$(sandbox_facts 2>>"$DEMO_DIR/sandbox.log" || true)"
 EXAMPLE_ORDER="${facts%%$'\t'*}"
 OTPS="${facts#*$'\t'}"
@@ -278,7 +282,10 @@ cat <<SUMMARY
   Cartona marketplace demo is running
   -----------------------------------
   Odoo              $ODOO_URL/web/login?db=$DEMO_DB
-  Login             admin / admin          (database $DEMO_DB)
+  Logins            admin / admin                 Nile Foods Distribution's administrator
+                    salesperson / salesperson     Mona Salah, in Arabic: the Cartona orders are hers
+                    storekeeper / storekeeper     Karim Adel, ships the orders (Inventory)
+                    (database $DEMO_DB)
   Where to look     Cartona > Overview, Orders, Sync Logs, Configuration > Cartona Accounts
   Cartona sandbox   API $SANDBOX_URL   (header AuthorizationToken: $SANDBOX_TOKEN)
   Sandbox control   curl ${CONTROL_URL}orders            # orders and their statuses
@@ -292,7 +299,7 @@ cat <<SUMMARY
 SUMMARY
 
 if [ -n "$CHECK" ]; then
-    log "check passed: /web/login answers 200, admin/admin logs in, the queue_job runner is ready"
+    log "check passed: /web/login answers 200, admin, salesperson and storekeeper log in, the queue_job runner is ready"
     exit 0
 fi
 

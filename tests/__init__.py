@@ -11,3 +11,6 @@ from . import test_operator
 from . import test_i18n
 from . import test_sync_log_cleanup
 from . import test_content
+from . import test_rights
+from . import test_people
+from . import test_hostile

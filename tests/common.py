@@ -7,9 +7,13 @@ from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..cartona import statuses
+from ..models import internal
 from ..sandbox import SandboxServer
 
 SANDBOX_TOKEN = "sandbox-token-for-odoo-tests"
+#: ``with_context(**NO_SYNC)``: set a state up without telling Cartona (an internal
+#: switch: no client can send it, see models/internal.py).
+NO_SYNC = {internal.KEY: frozenset({internal.NO_SYNC})}
 PAYMENT_AMOUNTS = {
     statuses.PAYMENT_STANDARD: {},
     statuses.PAYMENT_INSTALLMENT: {"installment_cost": 900},
@@ -32,7 +36,9 @@ class CartonaCase(TransactionCase):
         cls.config = cls.env["marketplace.config"].create(
             {
                 "name": "Cartona sandbox",
+                "user_id": cls.env.ref("base.user_admin").id,
                 "api_base_url": cls.sandbox.base_url,
+                "allow_local_sandbox": True,
                 "auth_token": SANDBOX_TOKEN,
                 "timeout": 2,
             }
@@ -86,6 +92,7 @@ class CartonaCase(TransactionCase):
         order = self.env["sale.order"].create(
             {
                 "partner_id": self.retailer.id,
+                "user_id": self.env.ref("base.user_admin").id,
                 "warehouse_id": self.warehouse.id,
                 "is_marketplace_order": marketplace,
                 "cartona_id": hashed_id,

@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import SANDBOX_TOKEN, CartonaCase
+from .common import NO_SYNC, SANDBOX_TOKEN, CartonaCase
 
 
 @tagged("post_install", "-at_install")
@@ -54,7 +54,7 @@ class TestConfig(CartonaCase):
             groups="sales_team.group_sale_salesman_all_leads,cartona_marketplace.group_marketplace_user",
         )
         order = self._make_order()
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         order.with_user(user)._sync_status_to_marketplace()
         self.assertEqual(self._history(order), ["approved"])
 

@@ -11,6 +11,7 @@ from odoo.tests import Form, tagged
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from .common import NO_SYNC
 from .test_inbound import InboundCase
 
 JUICE, TEA = 5550101, 5550102
@@ -161,7 +162,7 @@ class TestContent(InboundCase):
 
     def test_orders_linked_by_hand_send_statuses_only(self):
         order = self._make_order(qty=4)
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         self._run_job(order)
         self.sandbox.state.clear_requests()
         with trap_jobs() as trap:
@@ -301,7 +302,7 @@ class TestContent(InboundCase):
         biscuit = self.env["product.product"].create(
             {"name": "Biscuits", "default_code": "4820", "type": "consu"}
         )
-        order.with_context(skip_marketplace_sync=True).write(
+        order.with_context(**NO_SYNC).write(
             {
                 "order_line": [
                     Command.create(
@@ -358,7 +359,7 @@ class TestContent(InboundCase):
 
     def test_a_503_on_the_lines_is_retried_and_accepted_once(self):
         order = self._approved()
-        order.with_context(skip_marketplace_sync=True).order_line.filtered(
+        order.with_context(**NO_SYNC).order_line.filtered(
             lambda line: line.product_id == self.juice
         ).product_uom_qty = 2
         self.sandbox.state.add_fault("error", count=1, status=503, path=DETAILS)
@@ -374,7 +375,7 @@ class TestContent(InboundCase):
 
     def test_a_rejected_edit_is_an_error_with_cartonas_message(self):
         order = self._approved()
-        order.with_context(skip_marketplace_sync=True).order_line.filtered(
+        order.with_context(**NO_SYNC).order_line.filtered(
             lambda line: line.product_id == self.juice
         ).product_uom_qty = 2
         self.sandbox.state.add_fault(
@@ -448,7 +449,7 @@ class TestContent(InboundCase):
     def test_a_mixed_selection_keeps_odoos_cancel_dialog_for_ordinary_orders(self):
         order = self._approved()
         ordinary = self._make_order(marketplace=False)
-        ordinary.with_context(skip_marketplace_sync=True).action_confirm()
+        ordinary.with_context(**NO_SYNC).action_confirm()
         both = order | ordinary
         action = both.action_cancel()
         self.assertEqual(action["res_model"], "marketplace.cancel.reason")
@@ -471,7 +472,7 @@ class TestContent(InboundCase):
         )
         warm = self._imported()
         for order in (small, large, warm):
-            order.with_context(skip_marketplace_sync=True).action_confirm()
+            order.with_context(**NO_SYNC).action_confirm()
         self._run_job(warm)  # warms the registry caches, as in a worker
         counts = []
         for order in (small, large):
@@ -483,3 +484,12 @@ class TestContent(InboundCase):
             counts.append(self.env.cr.sql_log_count - before)
             self.assertEqual(order.marketplace_status, "approved")
         self.assertEqual(counts[0], counts[1], counts)
+        # The hand-linked order's job plus one query for the lines.
+        linked = self._make_order()
+        linked.with_context(**NO_SYNC).action_confirm()
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        self._run_job(linked)
+        self.env.flush_all()
+        self.assertEqual(counts[0], self.env.cr.sql_log_count - before + 1)

@@ -42,7 +42,7 @@ class TestI18n(TransactionCase):
             .fields_get(["delivered_by", "marketplace_status"], ["string"])
         )
         self.assertEqual(fields["delivered_by"]["string"], "التوصيل بواسطة")
-        self.assertEqual(fields["marketplace_status"]["string"], "حالة كارتونا")
+        self.assertEqual(fields["marketplace_status"]["string"], "الحالة على كارتونا")
 
     def test_selection_label(self):
         fields = (
@@ -53,8 +53,8 @@ class TestI18n(TransactionCase):
             )
         )
         sync_status = dict(fields["marketplace_sync_status"]["selection"])
-        self.assertEqual(sync_status["error"], "خطأ")
-        self.assertEqual(sync_status["synced"], "تمت المزامنة")
+        self.assertEqual(sync_status["error"], "يحتاج إلى متابعة")
+        self.assertEqual(sync_status["synced"], "محدّث")
         status = dict(fields["marketplace_status"]["selection"])
         self.assertEqual(status["assigned_to_salesman"], "تم الشحن (مع المندوب)")
         self.assertEqual(status["cancelled_by_retailer"], "ألغاه التاجر")
@@ -81,7 +81,7 @@ class TestI18n(TransactionCase):
         )
         self.assertIsNotNone(button)
         self.assertEqual(button.get("string"), "مزامنة الحالة")
-        self.assertIn("<strong>خطأ في المزامنة مع كارتونا: </strong>", arch)
+        self.assertIn("<strong>كارتونا: </strong>", arch)
 
     def test_code_string(self):
         order = self.env["sale.order"].create(

@@ -18,7 +18,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..cartona import errors, inbound
 from ..models.marketplace_order_processor import IMPORT_LOCK_KEY
-from .common import PAYMENT_AMOUNTS, CartonaCase
+from .common import NO_SYNC, PAYMENT_AMOUNTS, CartonaCase
 
 _ids = count(1)
 PROCESSOR = "odoo.addons.cartona_marketplace.models.marketplace_order_processor"
@@ -589,9 +589,8 @@ class TestUpdates(InboundCase):
         with trap_jobs() as trap:
             self.config._pull_orders()
             trap.perform_enqueued_jobs()  # imports only; the ack job is lost
-            trap.assert_jobs_count(
-                1, only=self.env["marketplace.order.processor"]._acknowledge_orders
-            )
+            acknowledgement = self.env["marketplace.order.acknowledgement"]
+            trap.assert_jobs_count(1, only=acknowledgement._acknowledge_orders)
         order = self._order(hashed_id)
         self.assertTrue(order.marketplace_ack_pending)
         self.assertFalse(self._acknowledged(hashed_id))
@@ -667,7 +666,7 @@ class TestUpdates(InboundCase):
         self._sync()
         order = self._order(hashed_id)
         # Confirmed in Odoo; Cartona does not know yet (the push is still queued).
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         lines = [(line.product_id, line.product_uom_qty) for line in order.order_line]
         self.sandbox.state.retailer_edit(
             hashed_id, [self._line(5550101, "4812", 9, 350)]
@@ -690,8 +689,8 @@ class TestUpdates(InboundCase):
         )
         # The person takes Cartona's version: back to quotation, the next pull
         # updates the lines and clears the flag.
-        order.with_context(skip_marketplace_sync=True)._action_cancel()
-        order.with_context(skip_marketplace_sync=True).action_draft()
+        order.with_context(**NO_SYNC)._action_cancel()
+        order.with_context(**NO_SYNC).action_draft()
         self._sync()
         self.assertEqual(order.order_line.product_uom_qty, 9)
         self.assertEqual(order.marketplace_sync_status, "synced")
@@ -838,7 +837,7 @@ class TestStatuses(InboundCase):
 
     def test_retailer_cancellation_before_shipping(self):
         hashed_id, order = self._imported(status="pending")
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         picking = order.picking_ids
         self.sandbox.state.retailer_cancel(hashed_id, "different_prices")
         self._sync()
@@ -862,8 +861,8 @@ class TestStatuses(InboundCase):
     @mute_logger(PROCESSOR)
     def test_retailer_cancellation_after_shipping_is_flagged(self):
         hashed_id, order = self._imported()
-        order.with_context(skip_marketplace_sync=True).action_confirm()
-        picking = self._ship(order.with_context(skip_marketplace_sync=True))
+        order.with_context(**NO_SYNC).action_confirm()
+        picking = self._ship(order.with_context(**NO_SYNC))
         self.sandbox.state.retailer_cancel(hashed_id)
         self._sync()
         self.assertEqual(order.state, "sale", "goods left: not cancelled")
@@ -875,7 +874,7 @@ class TestStatuses(InboundCase):
         self.assertIn(self._logs("order_import")[-1], self._import_errors())
         self._assert_nothing_echoed()
         # Once the person processed the return and cancelled, the next pull agrees.
-        order.with_context(skip_marketplace_sync=True)._action_cancel()
+        order.with_context(**NO_SYNC)._action_cancel()
         self._sync()
         self.assertEqual(order.marketplace_status, "cancelled_by_retailer")
         self.assertEqual(order.marketplace_sync_status, "synced")
@@ -908,7 +907,7 @@ class TestStatuses(InboundCase):
         self._sync()
         self.assertEqual(order.marketplace_status, "delivered")
         self.assertNotEqual(order.picking_ids.state, "done", "not configured")
-        self._ship(order.with_context(skip_marketplace_sync=True))
+        self._ship(order.with_context(**NO_SYNC))
         self.sandbox.state.set_status(hashed_id, "returned")
         self._sync()
         self.assertEqual(order.marketplace_status, "returned")
@@ -991,11 +990,28 @@ class TestPullAndAcknowledge(InboundCase):
         )
         self.assertEqual(
             self._logs("order_pull")[:3].mapped("message"),
-            ["page 1: 2 orders", "page 2: 2 orders", "page 3: 1 orders"],
+            ["page 1: 2 orders", "page 2: 2 orders", "page 3: 1 order"],
         )
         acks = [r["body"] for r in self._status_requests()]
         self.assertEqual([len(body) for body in acks], [2, 2, 1], "bulk, in batches")
         self._assert_nothing_echoed()
+
+    def test_an_empty_pull_is_a_figure_on_the_account_not_a_row(self):
+        with trap_jobs() as trap:
+            self.config._pull_orders()
+            trap.assert_jobs_count(0)
+        self.assertFalse(self._logs("order_pull"), "no row every two minutes")
+        self.assertTrue(self.config.last_pull_date)
+        self.assertEqual(self.config.last_pull_result, "0 orders, 0 invalid")
+        hashed_id = self._feed()
+        self._sync()
+        logs = self._logs("order_pull")  # the pull's, and the acknowledgement's read
+        self.assertEqual(set(logs.mapped("message")), {"page 1: 1 order"})
+        self.assertEqual(logs[0].display_name, "Order Pull · " + self.config.name)
+        self.assertEqual(
+            self._logs("order_import", cartona_id=hashed_id).display_name,
+            f"Order Import · {self._order(hashed_id).name}",
+        )
 
     def test_transient_failure_during_acknowledgement_then_success(self):
         hashed_id = self._feed()
@@ -1009,7 +1025,7 @@ class TestPullAndAcknowledge(InboundCase):
         )
 
         def acknowledge(env):
-            return env["marketplace.order.processor"]._acknowledge_orders(
+            return env["marketplace.order.acknowledgement"]._acknowledge_orders(
                 self.config.id
             )
 
@@ -1041,8 +1057,9 @@ class TestPullAndAcknowledge(InboundCase):
         processor.with_delay()._import_order(self.config.id, {"hashed_id": "Zz1"})
         job = self.env["queue.job"].search([("method_name", "=", "_import_order")])
         job.state = "started"  # the runner is running it for this configuration
+        acknowledgement = self.env["marketplace.order.acknowledgement"]
         error = self._call_expecting(
-            RetryableJobError, processor._acknowledge_orders, self.config.id
+            RetryableJobError, acknowledgement._acknowledge_orders, self.config.id
         )
         self.assertTrue(error.ignore_retry)
         self.assertFalse(self._acknowledged(hashed_id))
@@ -1051,7 +1068,38 @@ class TestPullAndAcknowledge(InboundCase):
         processor.with_delay()._import_order(self.config.id + 1000, {"hashed_id": "Z"})
         job = self.env["queue.job"].search([("state", "=", "pending")])
         job.state = "started"
-        self.assertIn("1 acknowledged", processor._acknowledge_orders(self.config.id))
+        self.assertIn(
+            "1 acknowledged", acknowledgement._acknowledge_orders(self.config.id)
+        )
+        self.assertTrue(self._acknowledged(hashed_id))
+
+    def test_acknowledgement_reads_the_feed_before_locking_the_orders(self):
+        """No order row is locked while the feed is paged over HTTP: status jobs of
+        those orders go on meanwhile."""
+        hashed_id = self._feed()
+        with trap_jobs() as trap:
+            self.config._pull_orders()
+            trap.perform_enqueued_jobs()  # the import; its ack job waits
+        acknowledgement = self.env["marketplace.order.acknowledgement"]
+        model = type(acknowledgement)
+        calls = []
+        real_read, real_lock = model._read_feed, model._lock
+
+        def read_feed(self_, config):
+            calls.append("read the feed")
+            return real_read(self_, config)
+
+        def lock(self_, orders):
+            calls.append("lock the orders")
+            return real_lock(self_, orders)
+
+        with (
+            mock.patch.object(model, "_read_feed", read_feed),
+            mock.patch.object(model, "_lock", lock),
+        ):
+            result = acknowledgement._acknowledge_orders(self.config.id)
+        self.assertIn("1 acknowledged", result)
+        self.assertEqual(calls, ["read the feed", "lock the orders"])
         self.assertTrue(self._acknowledged(hashed_id))
 
     def test_acknowledgement_rejected_is_asked_again_at_the_next_pull(self):
@@ -1114,13 +1162,43 @@ class TestPullAndAcknowledge(InboundCase):
         self.sandbox.state.add_order(
             self._payload(lines=[self._line(1, "4812", 0, 1)]), fill_defaults=False
         )
-        with trap_jobs() as trap:
+        with trap_jobs() as trap, mute_logger(PROCESSOR):
             action = self.config.action_pull_orders()
-            trap.assert_jobs_count(2)
+            # The invalid entry is checked at pull, logged, and never queued.
+            trap.assert_jobs_count(1)
         self.assertEqual(action["params"]["type"], "warning")
         self.assertIn(
             "2 orders pulled from Cartona, 1 invalid", action["params"]["message"]
         )
+        self.assertEqual(len(self._import_errors()), 1)
+
+    def test_an_invalid_entry_costs_one_log_not_a_job_a_pull(self):
+        bad = self._payload(lines=[self._line(1, "4812", 0, 1)])
+        self.sandbox.state.add_order(bad, fill_defaults=False)
+        with mute_logger(PROCESSOR):
+            for _pull in range(3):
+                with trap_jobs() as trap:
+                    self.config._pull_orders()
+                    trap.assert_jobs_count(0)
+        self.assertEqual(len(self._import_errors()), 1, "logged once per version")
+        self.assertFalse(self._acknowledged(bad["hashed_id"]))
+
+    def test_an_entry_with_an_unknown_product_waits_for_a_product_change(self):
+        hashed_id = self._feed(lines=[self._line(5550101, "NEW-1", 2, 50)])
+        with mute_logger(PROCESSOR):
+            self._sync()
+            self.assertFalse(self._order(hashed_id))
+            with trap_jobs() as trap:
+                self.config._pull_orders()
+                trap.assert_jobs_count(0)  # nothing Odoo lacks has changed
+            self.env["product.product"].create(
+                {"name": "New product", "default_code": "NEW-1", "type": "consu"}
+            )
+            self._sync()
+        self.assertEqual(
+            self._order(hashed_id).order_line.product_id.default_code, "NEW-1"
+        )
+        self.assertTrue(self._acknowledged(hashed_id))
 
     def test_full_cycle_echoes_nothing_back(self):
         supplier = self._feed()

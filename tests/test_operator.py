@@ -1,9 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .common import CartonaCase
+from .common import NO_SYNC, CartonaCase
 
 ERROR_ACTIVITY = "cartona_marketplace.mail_activity_type_cartona_sync_error"
 TOKEN_ACTIVITY = "cartona_marketplace.mail_activity_type_cartona_token_rejected"
@@ -15,7 +15,7 @@ class TestOperatorExperience(CartonaCase):
 
     def _confirmed(self, **kwargs):
         order = self._make_order(**kwargs)
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         return order
 
     def _error_activities(self, order):
@@ -29,7 +29,10 @@ class TestOperatorExperience(CartonaCase):
 
     def test_error_creates_one_activity_and_success_closes_it(self):
         order = self._confirmed(cartona_status="pending")
-        order.user_id = self.env.user
+        salesperson = new_test_user(
+            self.env, login="cm_op_seller", groups="sales_team.group_sale_salesman"
+        )
+        order.user_id = salesperson
         self.sandbox.state.add_fault(
             "error", count=2, status=400, body={"error": "nope"}
         )
@@ -37,7 +40,7 @@ class TestOperatorExperience(CartonaCase):
         self._run_job(order, "basic")
         activity = self._error_activities(order)
         self.assertEqual(len(activity), 1, "repeated errors must not pile up")
-        self.assertEqual(activity.user_id, self.env.user)
+        self.assertEqual(activity.user_id, salesperson)
         self.assertIn("nope", activity.note)
         self.assertIn("Retry", activity.note)
         self._run_job(order)
@@ -124,6 +127,43 @@ class TestOperatorExperience(CartonaCase):
             )
         )
 
+    def test_job_figures_are_per_account_and_count_every_cartona_job(self):
+        other = self.config.copy({"name": "Second account", "auth_token": "t2"})
+        first, second = self._make_order(), self._make_order()
+        second.marketplace_config_id = other
+        (first | second).with_context(**NO_SYNC).action_confirm()
+        first._enqueue_status_sync("combined")
+        processor = self.env["marketplace.order.processor"]
+        processor.with_delay()._import_order(other.id, {"hashed_id": "X1"})
+        self.env["marketplace.order.acknowledgement"]._enqueue(other)
+        (self.config | other).invalidate_recordset()
+        self.assertEqual(self.config.dashboard_open_jobs, 1)
+        self.assertEqual(other.dashboard_open_jobs, 2, "an import and an ack")
+        action = other.with_context(figure="open_jobs").action_dashboard_open()
+        jobs = self.env["queue.job"].search(action["domain"])
+        self.assertEqual(
+            set(jobs.mapped("method_name")), {"_import_order", "_acknowledge_orders"}
+        )
+        jobs.write({"state": "failed"})
+        (self.config | other).invalidate_recordset()
+        self.assertEqual(
+            (other.dashboard_open_jobs, other.dashboard_failed_jobs), (0, 2)
+        )
+        self.assertEqual(self.config.dashboard_failed_jobs, 0)
+
+    def test_oldest_unsynced_change_is_not_moved_by_other_edits(self):
+        order = self._confirmed()
+        order._enqueue_status_sync("combined")
+        since = order.marketplace_pending_since
+        self.assertTrue(since)
+        order.with_context(**NO_SYNC).note = "call before delivery"
+        order.flush_recordset()
+        self.config.invalidate_recordset()
+        self.assertEqual(self.config.dashboard_oldest_unsynced, since)
+        self._run_job(order)
+        self.config.invalidate_recordset()
+        self.assertFalse(self.config.dashboard_oldest_unsynced)
+
     def test_dashboard_figures_and_their_lists(self):
         synced = self._confirmed()
         self._run_job(synced)
@@ -132,9 +172,7 @@ class TestOperatorExperience(CartonaCase):
         self._run_job(errored)
         # A line Cartona cannot take (half a box): the rules refuse the job.
         blocked = self._confirmed(content=True)
-        blocked.order_line.with_context(
-            skip_marketplace_sync=True
-        ).product_uom_qty = 2.5
+        blocked.order_line.with_context(**NO_SYNC).product_uom_qty = 2.5
         self._run_job(blocked)
         self.config.invalidate_recordset()
         self.assertEqual(self.config.dashboard_synced_count, 1)
@@ -144,8 +182,9 @@ class TestOperatorExperience(CartonaCase):
         self.assertEqual(self.config.dashboard_blocked_24h, 1)
         self.assertEqual(
             self.config.dashboard_oldest_unsynced,
-            min(errored.write_date, blocked.write_date),
+            min(errored.marketplace_pending_since, blocked.marketplace_pending_since),
         )
+        self.assertFalse(synced.marketplace_pending_since)
         for figure, expected in (
             ("error", errored | blocked),
             ("synced", synced),

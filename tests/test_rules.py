@@ -7,7 +7,7 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..cartona import outbound
-from .common import CartonaCase
+from .common import NO_SYNC, CartonaCase
 
 
 @tagged("post_install", "-at_install")
@@ -21,17 +21,17 @@ class TestRules(CartonaCase):
         no_id.cartona_id = False
         by_cartona = self._make_order(delivered_by="delivered_by_cartona")
         orders = allowed | ordinary | no_id | by_cartona
-        orders.with_context(skip_marketplace_sync=True).action_confirm()
+        orders.with_context(**NO_SYNC).action_confirm()
         self.assertEqual(orders._filter_orders_for_sync(), allowed)
         self.assertEqual(orders._filter_orders_for_sync("basic"), allowed)
-        orders.with_context(skip_marketplace_sync=True)._action_cancel()
+        orders.with_context(**NO_SYNC)._action_cancel()
         self.assertEqual(orders._filter_orders_for_sync(), allowed | by_cartona)
         allowed.marketplace_status = "cancelled_by_supplier"
         self.assertEqual(orders._filter_orders_for_sync(), by_cartona)
 
     def test_archived_config_blocks(self):
         order = self._make_order()
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         self.config.active = False
         self.assertFalse(order._filter_orders_for_sync())
         plan = order._marketplace_plan()
@@ -40,7 +40,7 @@ class TestRules(CartonaCase):
 
     def test_rejected_token_blocks_until_fixed(self):
         order = self._make_order()
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         self.config.connection_status = "auth_failed"
         self.assertFalse(order._filter_orders_for_sync())
         self.assertIn(
@@ -52,7 +52,7 @@ class TestRules(CartonaCase):
 
     def test_cartona_delivered_orders_send_their_cancellation_only(self):
         order = self._make_order(delivered_by="delivered_by_cartona")
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         plan = order._marketplace_plan()
         self.assertEqual(
             (plan.decision, plan.reason),
@@ -64,7 +64,7 @@ class TestRules(CartonaCase):
 
     def test_manual_sync_enqueues_basic_mapping(self):
         order = self._make_order()
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         with trap_jobs() as trap:
             action = order.action_manual_sync_to_marketplace()
             trap.assert_enqueued_job(order._sync_status_to_marketplace, args=("basic",))
@@ -72,7 +72,7 @@ class TestRules(CartonaCase):
 
     def test_enhanced_sync_enqueues_combined_mapping(self):
         order = self._make_order()
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         with trap_jobs() as trap:
             order.action_sync_enhanced_status()
             trap.assert_enqueued_job(
@@ -81,9 +81,9 @@ class TestRules(CartonaCase):
 
     def test_buttons_say_nothing_to_send_instead_of_queueing_an_empty_job(self):
         by_cartona = self._make_order(delivered_by="delivered_by_cartona")
-        by_cartona.with_context(skip_marketplace_sync=True).action_confirm()
+        by_cartona.with_context(**NO_SYNC).action_confirm()
         in_sync = self._make_order(cartona_status="approved")
-        in_sync.with_context(skip_marketplace_sync=True).action_confirm()
+        in_sync.with_context(**NO_SYNC).action_confirm()
         for order, message in (
             (by_cartona, "delivered by Cartona"),
             (in_sync, "already has"),
@@ -102,7 +102,7 @@ class TestRules(CartonaCase):
         no_id = self._make_order()
         no_id.cartona_id = False
         paused = self._make_order()
-        paused.with_context(skip_marketplace_sync=True).action_confirm()
+        paused.with_context(**NO_SYNC).action_confirm()
         for button in (
             "action_manual_sync_to_marketplace",
             "action_sync_enhanced_status",
@@ -120,7 +120,7 @@ class TestRules(CartonaCase):
 
     def test_test_sync_shows_decision_and_exact_body_without_calling_cartona(self):
         order = self._make_order(payment_method="installment")
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         self._ship(order)
         action = order.action_test_status_sync()
         preview = self.env[action["res_model"]].browse(action["res_id"])
@@ -143,10 +143,23 @@ class TestRules(CartonaCase):
             self.sandbox.state.requests, [], "Test Sync must not call Cartona"
         )
 
+    def test_test_sync_joins_the_base_url_and_the_endpoint_once(self):
+        order = self._make_order()
+        order.with_context(**NO_SYNC).action_confirm()
+        expected = (
+            f"POST {self.sandbox.base_url.rstrip('/')}"
+            f"/order/update-order-status/{order.cartona_id}"
+        )
+        for base_url in (self.sandbox.base_url.rstrip("/"), self.sandbox.base_url):
+            self.config.api_base_url = base_url
+            action = order.action_test_status_sync()
+            preview = self.env[action["res_model"]].browse(action["res_id"])
+            self.assertEqual(preview.endpoint, expected)
+
     def test_test_sync_shows_the_lines_before_the_statuses(self):
         order = self._make_order(qty=4, content=True)
-        order.with_context(skip_marketplace_sync=True).action_confirm()
-        order.order_line.with_context(skip_marketplace_sync=True).product_uom_qty = 3
+        order.with_context(**NO_SYNC).action_confirm()
+        order.order_line.with_context(**NO_SYNC).product_uom_qty = 3
         action = order.action_test_status_sync()
         preview = self.env[action["res_model"]].browse(action["res_id"])
         self.assertEqual(preview.decision, "send")
@@ -167,7 +180,7 @@ class TestRules(CartonaCase):
 
     def test_test_sync_explains_why_nothing_is_sent(self):
         order = self._make_order(delivered_by="delivered_by_cartona")
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         action = order.action_test_status_sync()
         preview = self.env[action["res_model"]].browse(action["res_id"])
         self.assertEqual(preview.decision, "nothing")
@@ -176,7 +189,7 @@ class TestRules(CartonaCase):
 
     def test_test_sync_explains_blocked_orders(self):
         order = self._make_order()
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         self.config.connection_status = "auth_failed"
         action = order.action_test_status_sync()
         preview = self.env[action["res_model"]].browse(action["res_id"])

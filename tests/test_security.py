@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
 from ..cartona import errors
-from .common import SANDBOX_TOKEN, CartonaCase
+from .common import NO_SYNC, SANDBOX_TOKEN, CartonaCase
 
 SALESMAN = "sales_team.group_sale_salesman_all_leads"
 MP_USER = "cartona_marketplace.group_marketplace_user"
@@ -199,7 +199,7 @@ class TestSecurity(CartonaCase):
                 (200, errors.ProtocolError),  # malformed: raw text kept
             ):
                 order = self._make_order()
-                order.with_context(skip_marketplace_sync=True).action_confirm()
+                order.with_context(**NO_SYNC).action_confirm()
                 body = f"<html>{SANDBOX_TOKEN}" if status == 200 else echo
                 state.add_fault("error", count=1, status=status, body=body)
                 self._perform_like_queue_job(order)
@@ -266,6 +266,7 @@ class TestSecurity(CartonaCase):
                 "name": "Cartona B",
                 "company_id": company_b.id,
                 "api_base_url": self.sandbox.base_url,
+                "allow_local_sandbox": True,
                 "auth_token": "token-of-company-b",
             }
         )

@@ -7,7 +7,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..models.marketplace_api import http_session
-from .common import SANDBOX_TOKEN, CartonaCase
+from .common import NO_SYNC, SANDBOX_TOKEN, CartonaCase
 
 
 @tagged("post_install", "-at_install")
@@ -16,7 +16,7 @@ class TestSyncJob(CartonaCase):
 
     def _confirmed(self, **kwargs):
         order = self._make_order(**kwargs)
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         return order
 
     def _status_requests(self):
@@ -86,9 +86,7 @@ class TestSyncJob(CartonaCase):
         sent = self._status_requests()
         self.assertEqual(len(sent), 2)
         self.assertEqual(len({r["connection"] for r in sent}), 1)
-        self.assertNotIn(
-            SANDBOX_TOKEN, str(vars(http_session(self.config.api_base_url)))
-        )
+        self.assertNotIn(SANDBOX_TOKEN, str(vars(http_session(self.config))))
 
     def test_stale_and_duplicate_jobs_send_nothing(self):
         order = self._confirmed()
@@ -113,7 +111,7 @@ class TestSyncJob(CartonaCase):
         """Cartona takes nothing after delivered: said on record, never an error
         that no action could clear."""
         order = self._confirmed(cartona_status="delivered")
-        order.with_context(skip_marketplace_sync=True)._action_cancel()
+        order.with_context(**NO_SYNC)._action_cancel()
         result = self._run_job(order)
         self.assertIn("takes no change after delivery", result)
         self.assertEqual(self._status_requests(), [])
@@ -143,7 +141,7 @@ class TestSyncJob(CartonaCase):
     def test_cancellation_carries_the_reason(self):
         order = self._confirmed()
         order.marketplace_cancellation_reason = "out_of_stock"
-        order.with_context(skip_marketplace_sync=True)._action_cancel()
+        order.with_context(**NO_SYNC)._action_cancel()
         self._run_job(order)
         self.assertEqual(self._history(order), ["cancelled_by_supplier"])
         sent = self._status_requests()[-1]["body"]
@@ -158,7 +156,7 @@ class TestSyncJob(CartonaCase):
         self.assertEqual(self._status_requests(), [])
         self.assertFalse(self._logs(order), "nothing to send is not a rule broken")
         self.assertNotEqual(order.marketplace_sync_status, "error")
-        order.with_context(skip_marketplace_sync=True)._action_cancel()
+        order.with_context(**NO_SYNC)._action_cancel()
         self._run_job(order)
         self.assertEqual(self._history(order), ["cancelled_by_supplier"])
 
@@ -167,7 +165,7 @@ class TestSyncJob(CartonaCase):
         self.sandbox.state.add_fault("error", count=1, status=503)
         self.assertIsInstance(self._perform_like_queue_job(order), RetryableJobError)
         self.assertEqual(order.marketplace_sync_status, "syncing")
-        self.assertIn("retried", order.marketplace_error_message)
+        self.assertIn("try again", order.marketplace_error_message)
         log = self._logs(order)
         self.assertEqual((log.outcome, log.status_code), ("transient_error", 503))
         # Cartona recovers: the retry converges.
@@ -222,7 +220,7 @@ class TestSyncJob(CartonaCase):
         order = self._confirmed(cartona_status="approved")
         # The retailer cannot cancel anymore, Cartona already delivered it meanwhile.
         self.sandbox.state.set_status(order.cartona_id, "delivered")
-        order.with_context(skip_marketplace_sync=True)._action_cancel()
+        order.with_context(**NO_SYNC)._action_cancel()
         result = self._run_job(order)
         self.assertEqual(order.marketplace_sync_status, "error")
         self.assertIn("delivered", order.marketplace_error_message)
@@ -252,7 +250,7 @@ class TestSyncJob(CartonaCase):
             ("transient_error", 502, "test-uuid"),
         )
         self.assertEqual(order.marketplace_sync_status, "syncing")
-        self.assertIn("retried", order.marketplace_error_message)
+        self.assertIn("try again", order.marketplace_error_message)
 
     def test_last_attempt_gives_up_with_the_reason(self):
         order = self._confirmed()
@@ -261,7 +259,7 @@ class TestSyncJob(CartonaCase):
         job.retry = 2
         self.sandbox.state.add_fault("error", count=1, status=500)
         result = order.with_context(job_uuid=job.uuid)._sync_status_to_marketplace()
-        self.assertIn("after 3 attempts", result)
+        self.assertIn("3 times", result)
         self.assertEqual(order.marketplace_sync_status, "error")
 
     def _job_queries(self, order):
@@ -282,7 +280,7 @@ class TestSyncJob(CartonaCase):
             Command.create({"product_id": product.id, "product_uom_qty": 1})
             for product in products
         ]
-        large.with_context(skip_marketplace_sync=True).action_confirm()
+        large.with_context(**NO_SYNC).action_confirm()
         self._run_job(self._confirmed())  # warms the registry caches, as in a worker
         counts = {}
         for step in ("approved", "assigned_to_salesman"):
@@ -314,7 +312,7 @@ class TestDeliveryConfirmation(CartonaCase):
     def _shipped(self, **kwargs):
         order = self._make_order(cartona_status="approved", **kwargs)
         self.sandbox.state.set_status(order.cartona_id, "approved")
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         self._ship(order)
         return order
 
@@ -333,22 +331,37 @@ class TestDeliveryConfirmation(CartonaCase):
             self.assertEqual(action["res_model"], "marketplace.delivery.confirm")
             self.assertEqual(self._history(order), [])
 
-    def test_rejected_otp_changes_nothing(self):
+    def test_a_mistyped_otp_keeps_the_dialog_open_and_the_order_clean(self):
+        """A refused code is a message to the person at the keyboard: the dialog
+        stays open and says so; the order is not in error and nobody gets an
+        activity to press Retry (which could not help)."""
         order = self._shipped(payment_method="installment", otp="482913")
         wizard = self.env["marketplace.delivery.confirm"].create(
             {"order_id": order.id, "retailer_otp": "000000"}
         )
         action = wizard.action_confirm()
-        self.assertEqual(action["params"]["type"], "danger")
-        self.assertIn("otp", action["params"]["message"].lower())
+        self.assertEqual(
+            (action["res_model"], action["res_id"], action["target"]),
+            (wizard._name, wizard.id, "new"),
+            "the same dialog, open again",
+        )
+        self.assertIn("Ask the retailer for the code", wizard.refusal)
+        self.assertIn("invalid retailer_otp", wizard.refusal)
+        self.assertFalse(wizard.retailer_otp)
         self.assertNotEqual(order.marketplace_status, "delivered")
         self.assertNotEqual(self._sandbox_status(order), "delivered")
-        self.assertEqual(order.marketplace_sync_status, "error")
+        self.assertNotEqual(order.marketplace_sync_status, "error")
+        self.assertFalse(order.marketplace_error_message)
+        self.assertFalse(order.activity_ids)
         rejected = self.env["marketplace.sync.log"].search(
             [("order_id", "=", order.id), ("outcome", "=", "rejected")]
         )
         self.assertEqual(rejected.status_sent, "delivered")
         self.assertNotIn("000000", rejected.request_body)
+        # The right code then goes through, from the same dialog.
+        wizard.retailer_otp = "482913"
+        self.assertEqual(wizard.action_confirm()["params"]["type"], "success")
+        self.assertEqual(self._sandbox_status(order), "delivered")
 
     def test_accepted_otp_confirms_delivery(self):
         order = self._shipped(payment_method="wallet_top_up", otp="482913")
@@ -374,7 +387,7 @@ class TestDeliveryConfirmation(CartonaCase):
         from odoo.exceptions import UserError
 
         order = self._make_order()
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         with self.assertRaisesRegex(UserError, "not shipped"):
             order.action_confirm_marketplace_delivery()
         by_cartona = self._shipped(delivered_by="delivered_by_cartona")

@@ -3,7 +3,7 @@ from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .common import CartonaCase
+from .common import NO_SYNC, CartonaCase
 
 
 @tagged("post_install", "-at_install")
@@ -39,7 +39,7 @@ class TestTriggers(CartonaCase):
 
     def test_shipping_enqueues_one_job(self):
         order = self._make_order(cartona_status="approved")
-        order.with_context(skip_marketplace_sync=True).action_confirm()
+        order.with_context(**NO_SYNC).action_confirm()
         with trap_jobs() as trap:
             self._ship(order)
             self.assertOneSyncJob(trap, order)

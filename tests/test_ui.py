@@ -1,16 +1,28 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
+from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT, new_test_user
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..sandbox import SandboxServer
+from .common import NO_SYNC
 
 TOKEN = "tour-token"
+SALESPERSON_GROUPS = ",".join(
+    (
+        "sales_team.group_sale_salesman_all_leads",
+        "cartona_marketplace.group_marketplace_user",
+    )
+)
 
 
 @tagged("post_install", "-at_install")
 class TestUi(HttpCase):
-    """Browser tours: a salesperson and a manager use the addon in Chromium."""
+    """Browser tours: the people of the README use the addon in Chromium.
+
+    A salesperson and an integrator, neither an administrator: the salesperson has
+    Sales / User and Marketplace User, the integrator Marketplace Manager.
+    """
 
     @classmethod
     def setUpClass(cls):
@@ -19,58 +31,53 @@ class TestUi(HttpCase):
         cls.sandbox = SandboxServer(host="127.0.0.1", port=0, token=TOKEN)
         cls.sandbox.start()
         cls.addClassCleanup(cls.sandbox.stop)
+        cls.env["res.lang"]._activate_lang("ar_001")
+        cls.env["ir.module.module"]._load_module_terms(
+            ["cartona_marketplace"], ["ar_001"], overwrite=True
+        )
+        cls.salesperson = new_test_user(
+            cls.env, login="tour_salesperson", groups=SALESPERSON_GROUPS
+        )
+        cls.arabic_salesperson = new_test_user(
+            cls.env,
+            login="tour_salesperson_ar",
+            groups=SALESPERSON_GROUPS,
+            lang="ar_001",
+        )
+        cls.manager = new_test_user(
+            cls.env,
+            login="tour_manager",
+            groups="sales_team.group_sale_salesman_all_leads,"
+            "cartona_marketplace.group_marketplace_manager",
+        )
+        for user in cls.salesperson | cls.arabic_salesperson | cls.manager:
+            assert not user.has_group("base.group_system")
         cls.config = cls.env["marketplace.config"].create(
             {
                 "name": "Cartona Tour",
                 "api_base_url": cls.sandbox.base_url,
+                "allow_local_sandbox": True,
                 "auth_token": TOKEN,
+                "user_id": cls.salesperson.id,
             }
         )
         warehouse = cls.env["stock.warehouse"].search(
             [("company_id", "=", cls.env.company.id)], limit=1
         )
-        product = cls.env["product.product"].create(
+        cls.product = cls.env["product.product"].create(
             {"name": "Tour Tea 100 bags", "type": "consu", "is_storable": True}
         )
         cls.env["stock.quant"]._update_available_quantity(
-            product, warehouse.lot_stock_id, 100
+            cls.product, warehouse.lot_stock_id, 100
         )
-        partner = cls.env["res.partner"].create({"name": "Alexandria Market"})
+        cls.partner = cls.env["res.partner"].create({"name": "Alexandria Market"})
         orders = cls.env["sale.order"]
         for hashed_id, delivered_by in (
             ("TOUR0001", "delivered_by_supplier"),
             ("TOUR0002", "delivered_by_cartona"),
             ("TOUR0003", "delivered_by_supplier"),
         ):
-            orders |= cls.env["sale.order"].create(
-                {
-                    "partner_id": partner.id,
-                    "is_marketplace_order": True,
-                    "cartona_id": hashed_id,
-                    "marketplace_config_id": cls.config.id,
-                    "delivered_by": delivered_by,
-                    "marketplace_status": "pending",
-                    "order_line": [
-                        (0, 0, {"product_id": product.id, "product_uom_qty": 2})
-                    ],
-                }
-            )
-            cls.sandbox.state.add_order(
-                {
-                    "hashed_id": hashed_id,
-                    "status": "pending",
-                    "delivered_by": delivered_by,
-                    "retailer": {"retailer_name": "Alexandria Market"},
-                    "order_details": [
-                        {
-                            "id": 1,
-                            "internal_product_id": "1",
-                            "amount": 2,
-                            "selling_price": 10,
-                        }
-                    ],
-                }
-            )
+            orders |= cls._order(hashed_id, delivered_by=delivered_by)
         orders.action_confirm()
         # The first order synced for real (a success log), the third rejected.
         orders[0]._sync_status_to_marketplace()
@@ -80,21 +87,108 @@ class TestUi(HttpCase):
                 "marketplace_error_message": "Rejected",
             }
         )
-        picking = orders[0].picking_ids
+        cls._ship(orders[0])
+
+    @classmethod
+    def _order(cls, hashed_id, status="pending", extra=None, **values):
+        """A Cartona order of the salesperson, known to the sandbox."""
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": cls.partner.id,
+                "user_id": cls.salesperson.id,
+                "is_marketplace_order": True,
+                "cartona_id": hashed_id,
+                "marketplace_config_id": cls.config.id,
+                "marketplace_status": status,
+                "order_line": [
+                    (0, 0, {"product_id": cls.product.id, "product_uom_qty": 2})
+                ],
+                **values,
+            }
+        )
+        cls.sandbox.state.add_order(
+            {
+                "hashed_id": hashed_id,
+                "status": status,
+                "delivered_by": values.get("delivered_by", "delivered_by_supplier"),
+                "retailer": {"retailer_name": "Alexandria Market"},
+                "order_details": [
+                    {
+                        "id": 1,
+                        "internal_product_id": "1",
+                        "amount": 2,
+                        "selling_price": 10,
+                    }
+                ],
+                **(extra or {}),
+            }
+        )
+        return order
+
+    @classmethod
+    def _ship(cls, order):
+        picking = order.picking_ids
         picking.action_assign()
         picking.move_ids.write({"quantity": 2, "picked": True})
-        picking.with_context(skip_marketplace_sync=True)._action_done()
+        picking.with_context(**NO_SYNC)._action_done()
 
     def test_salesperson_tour(self):
         self.start_tour(
             "/odoo/action-cartona_marketplace.sale_order_action_marketplace",
             "cartona_marketplace_salesperson",
-            login="admin",
+            login=self.salesperson.login,
         )
 
     def test_manager_dashboard_tour(self):
         self.start_tour(
             "/odoo/action-cartona_marketplace.marketplace_dashboard_action",
             "cartona_marketplace_manager_dashboard",
-            login="admin",
+            login=self.manager.login,
+        )
+
+    def test_a_mistyped_otp_keeps_the_dialog_open(self):
+        order = self._order(
+            "TOUROTP1",
+            status="approved",
+            marketplace_payment_method="installment",
+            extra={"installment_cost": 900, "_retailer_otp": "482913"},
+        )
+        order.with_context(**NO_SYNC).action_confirm()
+        self._ship(order)
+        self.start_tour(
+            f"/odoo/action-cartona_marketplace.sale_order_action_marketplace/{order.id}",
+            "cartona_marketplace_wrong_otp",
+            login=self.salesperson.login,
+        )
+        self.assertEqual(order.marketplace_status, "delivered")
+        self.assertNotEqual(order.marketplace_sync_status, "error")
+        self.assertEqual(
+            self.sandbox.state.order("TOUROTP1")["status"], "delivered", "the 2nd code"
+        )
+
+    def test_cancelling_what_cartona_delivered_is_explained_first(self):
+        order = self._order("TOURDLV1", status="delivered")
+        order.with_context(**NO_SYNC).action_confirm()
+        with trap_jobs():
+            self.start_tour(
+                f"/odoo/action-cartona_marketplace.sale_order_action_marketplace"
+                f"/{order.id}",
+                "cartona_marketplace_cancel_delivered",
+                login=self.salesperson.login,
+            )
+        self.assertEqual(order.state, "cancel")
+        self.assertNotEqual(order.marketplace_sync_status, "error")
+
+    def test_an_arabic_salesperson_reads_the_error_in_arabic(self):
+        order = self._order("TOURAR01", user_id=self.arabic_salesperson.id)
+        order.with_context(**NO_SYNC).action_confirm()
+        self.sandbox.state.add_fault(
+            "error", count=1, status=422, body={"error": "order is locked"}
+        )
+        order.with_context(lang="en_US")._sync_status_to_marketplace()
+        self.assertTrue(order.marketplace_error_message.startswith("رفضت كارتونا"))
+        self.start_tour(
+            f"/odoo/action-cartona_marketplace.sale_order_action_marketplace/{order.id}",
+            "cartona_marketplace_arabic_error",
+            login=self.arabic_salesperson.login,
         )

@@ -48,7 +48,7 @@ CHANNEL = "root.cartona"
 #: (:func:`check_job_functions`), it never skips a test.
 STATUS_JOB = ("sale.order", "_sync_status_to_marketplace")
 IMPORT_JOB = ("marketplace.order.processor", "_import_order")
-ACK_JOB = ("marketplace.order.processor", "_acknowledge_orders")
+ACK_JOB = ("marketplace.order.acknowledgement", "_acknowledge_orders")
 JOB_METHOD = STATUS_JOB[1]
 #: Retry pattern of the status job on the test database: retries within seconds.
 FAST_RETRY_PATTERN = {1: 1, 3: 2, 5: 3}
@@ -829,6 +829,7 @@ def create_config(rpc, sandbox, name, **values):
     vals = {
         "name": name,
         "api_base_url": sandbox.base_url,
+        "allow_local_sandbox": True,  # the sandbox listens on 127.0.0.1
         "auth_token": sandbox.token,
         "timeout": 2,
         "pull_interval": 0,

@@ -26,5 +26,7 @@ def sandbox(_sandbox_server):
 @pytest.fixture
 def client(sandbox):
     """A client of ``sandbox`` with a tiny timeout."""
-    with CartonaClient(sandbox.base_url, DEFAULT_TOKEN, timeout=TIMEOUT) as cartona:
+    with CartonaClient(
+        sandbox.base_url, DEFAULT_TOKEN, timeout=TIMEOUT, allow_local=True
+    ) as cartona:
         yield cartona

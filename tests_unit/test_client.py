@@ -3,19 +3,23 @@
 import dataclasses
 import json
 import logging
+import socket
 import time
+from unittest import mock
 
 import pytest
 import requests
 
-from cartona import errors
-from cartona.client import CartonaClient, Exchange
+from cartona import errors, urls
+from cartona.client import CartonaClient, Exchange, UnreadableEntry
+from cartona.transport import new_session
 from sandbox import DEFAULT_TOKEN, SandboxServer, demo_orders
 
 STANDARD = "Dm1Kq7Za"  # pending, standard payment, delivered by supplier
 INSTALLMENT = "Dm3Hb3Nw"  # pending, installment, OTP 482913
 DEMO_IDS = ["Dm1Kq7Za", "Dm2Vx9Kp", "Dm3Hb3Nw", "Dm4Qr8Ls", "Dm5Tz2Ra"]
 TIMEOUT = 0.3  # as the ``client`` fixture
+LOCAL = {"allow_local": True}  # the sandbox listens on 127.0.0.1
 
 
 def _last_request(sandbox):
@@ -47,7 +51,9 @@ def test_iter_pull_orders_follows_pages_until_a_short_one(sandbox, client):
 
 def test_iter_pull_orders_stops_at_an_empty_page():
     with SandboxServer(orders=demo_orders()[:4]) as sandbox:
-        with CartonaClient(sandbox.base_url, DEFAULT_TOKEN, timeout=TIMEOUT) as client:
+        with CartonaClient(
+            sandbox.base_url, DEFAULT_TOKEN, timeout=TIMEOUT, **LOCAL
+        ) as client:
             pages = list(client.iter_pull_orders(per_page=2))
         assert [len(page) for page in pages] == [2, 2]
         assert len(sandbox.state.requests) == 3
@@ -56,7 +62,7 @@ def test_iter_pull_orders_stops_at_an_empty_page():
 def test_iter_pull_orders_stops_when_pages_repeat():
     page = [{"hashed_id": "A"}, {"hashed_id": "B"}]
     session = StubSession([(200, json.dumps(page))] * 5)
-    client = CartonaClient("http://cartona.test/api/v1/", "t", session=session)
+    client = CartonaClient("https://cartona.test/api/v1/", "t", session=session)
     assert list(client.iter_pull_orders(per_page=2)) == [page]
     assert len(session.calls) == 2
 
@@ -64,7 +70,7 @@ def test_iter_pull_orders_stops_when_pages_repeat():
 def test_iter_pull_orders_respects_max_pages():
     pages = [(200, json.dumps([{"hashed_id": f"O{n}"}])) for n in range(10)]
     session = StubSession(pages)
-    client = CartonaClient("http://cartona.test/api/v1/", "t", session=session)
+    client = CartonaClient("https://cartona.test/api/v1/", "t", session=session)
     assert len(list(client.iter_pull_orders(per_page=1, max_pages=3))) == 3
     assert len(session.calls) == 3
 
@@ -252,7 +258,9 @@ def test_auth_failures(sandbox, client, status):
 
 
 def test_wrong_token_is_an_authentication_error(sandbox):
-    with CartonaClient(sandbox.base_url, "wrong-token", timeout=TIMEOUT) as client:
+    with CartonaClient(
+        sandbox.base_url, "wrong-token", timeout=TIMEOUT, **LOCAL
+    ) as client:
         with pytest.raises(errors.AuthenticationError, match="AuthorizationToken"):
             client.test_connection()
 
@@ -372,7 +380,7 @@ class StubSession:
         status, text, *headers = answer
         response = requests.Response()
         response.status_code = status
-        response._content = text.encode("utf-8")
+        response._content = text if isinstance(text, bytes) else text.encode()
         response.headers.update(headers[0] if headers else {})
         response.url = url
         return response
@@ -452,6 +460,35 @@ def test_base_url_must_be_http(base_url):
         CartonaClient(base_url, "t")
 
 
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "https://169.254.169.254/",
+        "https://10.0.0.5/api/v1/",
+        "http://supplier-integrations.cartona.com/api/v1/",
+        "https://user:pw@supplier-integrations.cartona.com/api/v1/",
+        "https://supplier-integrations.cartona.com/api/v1/#x",
+        "http://127.0.0.1:8071/api/v1/",
+        "http://localhost:8071/api/v1/",
+    ],
+)
+def test_unsafe_base_urls_are_refused_before_any_request(base_url):
+    session = StubSession([])
+    with pytest.raises(urls.UnsafeURLError):
+        CartonaClient(base_url, "t", session=session)
+    assert session.calls == []
+
+
+def test_the_local_sandbox_needs_the_allowance(sandbox):
+    with pytest.raises(urls.UnsafeURLError, match="local Cartona sandbox"):
+        CartonaClient(sandbox.base_url, DEFAULT_TOKEN)
+    with CartonaClient(sandbox.base_url, DEFAULT_TOKEN, allow_local=True) as client:
+        assert client.pull_orders()
+    with pytest.raises(urls.UnsafeURLError):
+        CartonaClient("http://10.0.0.5/api/v1/", DEFAULT_TOKEN, allow_local=True)
+
+
 def test_token_is_required():
     with pytest.raises(ValueError):
         CartonaClient("https://cartona.test/", "")
@@ -479,7 +516,9 @@ def test_lent_session_stays_open_and_never_holds_the_token():
 def test_lent_session_reuses_the_connection(sandbox):
     session = requests.Session()
     for _attempt in range(3):
-        with CartonaClient(sandbox.base_url, DEFAULT_TOKEN, session=session) as client:
+        with CartonaClient(
+            sandbox.base_url, DEFAULT_TOKEN, session=session, **LOCAL
+        ) as client:
             client.pull_orders()
     sent = sandbox.state.requests[-3:]
     assert [r["endpoint"] for r in sent] == ["order/pull-orders"] * 3
@@ -493,7 +532,11 @@ def test_lent_session_reuses_the_connection(sandbox):
 def test_every_attempt_produces_an_exchange(sandbox):
     seen = []
     client = CartonaClient(
-        sandbox.base_url, DEFAULT_TOKEN, timeout=TIMEOUT, on_exchange=seen.append
+        sandbox.base_url,
+        DEFAULT_TOKEN,
+        timeout=TIMEOUT,
+        on_exchange=seen.append,
+        **LOCAL,
     )
     with client:
         client.pull_orders(page=1, per_page=2)
@@ -517,7 +560,7 @@ def test_on_exchange_failure_does_not_hide_the_result(sandbox, caplog):
     def broken(exchange):
         raise RuntimeError("log table locked")
 
-    client = CartonaClient(sandbox.base_url, DEFAULT_TOKEN, on_exchange=broken)
+    client = CartonaClient(sandbox.base_url, DEFAULT_TOKEN, on_exchange=broken, **LOCAL)
     with client, caplog.at_level(logging.ERROR):
         assert client.test_connection()
     assert "on_exchange callback failed" in caplog.text
@@ -548,7 +591,11 @@ def test_token_appears_nowhere(caplog):
     exchanges, texts = [], []
     with SandboxServer(token=SECRET, orders=demo_orders()) as sandbox:
         client = CartonaClient(
-            sandbox.base_url, SECRET, timeout=TIMEOUT, on_exchange=exchanges.append
+            sandbox.base_url,
+            SECRET,
+            timeout=TIMEOUT,
+            on_exchange=exchanges.append,
+            **LOCAL,
         )
         with client:
             texts.append(repr(client))
@@ -661,3 +708,352 @@ def test_error_str_and_attributes():
     plain = errors.TransientError("timeout", retry_after=2.0)
     assert str(plain) == "timeout"
     assert plain.retry_after == 2.0 and plain.status_code is None
+
+
+# Bodies that cannot be parsed end as protocol errors, never another exception
+
+DEEP = "[" * 5000 + "]" * 5000
+HUGE_NUMBER = '[{"hashed_id": "A", "total_price": ' + "9" * 5000 + "}]"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (DEEP.encode(), "malformed JSON"),
+        ("[" * 40 + "]" * 40, "nested more than 32 levels"),
+        (HUGE_NUMBER.encode(), "malformed JSON"),
+        (b'[{"hashed_id": "caf\xe9"}]', "not valid UTF-8"),
+        (b'[{"total_price": NaN}]', "malformed JSON"),
+        (b'[{"total_price": -Infinity}]', "malformed JSON"),
+        (b'{"data": []}', "expected a JSON array"),
+        (b'"just text"', "expected a JSON array"),
+    ],
+    ids=["deep", "too-deep", "huge-number", "utf8", "nan", "infinity", "obj", "str"],
+)
+def test_unparseable_pages_are_protocol_errors(body, expected):
+    client = _stub_client((200, body))
+    with pytest.raises(errors.ProtocolError, match=expected) as caught:
+        client.pull_orders()
+    error = caught.value
+    assert error.status_code == 200
+    assert len(error.body) < 2100 and len(str(error)) < 700
+    assert client.last_exchange.error == str(error)
+    assert len(client.last_exchange.response_body) < 2100
+
+
+@pytest.mark.parametrize("status", [400, 404, 422, 500])
+def test_error_bodies_that_cannot_be_parsed_still_give_a_message(status):
+    client = _stub_client((status, DEEP.encode()))
+    with pytest.raises(errors.CartonaError) as caught:
+        client.pull_orders()
+    assert caught.value.status_code == status
+    assert len(str(caught.value)) < 700
+
+
+def test_a_readable_page_keeps_big_but_sane_values():
+    page = [{"hashed_id": "A", "n": 10**40, "x": [[[["ok"]]]], "t": 1.5e300}]
+    assert _stub_client((200, json.dumps(page))).pull_orders() == page
+
+
+# What exchanges and errors keep of a response: bounded, redacted, storable
+
+TOKEN = "tok"
+
+
+def test_a_foreign_service_answer_is_bounded_and_redacted():
+    """An internal service behind a wrong base URL answers 200 with a page of HTML
+    echoing the token: the exchange keeps 2,000 characters, token masked."""
+    html = f"<html>{'metadata ' * 200_000}AuthorizationToken: {TOKEN}</html>"
+    client = _stub_client((200, f"<p>{TOKEN}</p>" + html))
+    with pytest.raises(errors.ProtocolError) as caught:
+        client.pull_orders()
+    for text in (client.last_exchange.response_body, caught.value.body):
+        assert len(text) < 2100
+        assert "more characters]" in text
+        assert f"<p>{TOKEN}</p>" not in text and "<p>***</p>" in text
+    assert TOKEN not in str(caught.value)
+
+
+def test_secret_keys_in_responses_are_masked_everywhere():
+    feed = [{"hashed_id": "A", "pickup_otp": "771203", "retailer_otp": "482913"}]
+    client = _stub_client((200, json.dumps(feed)))
+    assert client.pull_orders() == feed, "the caller gets the real values"
+    assert "771203" not in client.last_exchange.response_body
+    assert "482913" not in client.last_exchange.response_body
+    refusal = {"error": "bad otp", "details": {"retailer_otp": "482913"}}
+    client = _stub_client((400, json.dumps(refusal)))
+    with pytest.raises(errors.RejectedError) as caught:
+        client.update_order_status("A", "approved")
+    for text in (
+        str(caught.value),
+        caught.value.body,
+        client.last_exchange.response_body,
+    ):
+        assert "482913" not in text
+
+
+def test_response_texts_are_storable():
+    client = _stub_client((400, '{"error": "bad \\ud800 name\\u0000"}'))
+    with pytest.raises(errors.RejectedError) as caught:
+        client.pull_orders()
+    for text in (str(caught.value), caught.value.body, client.last_exchange.error):
+        text.encode("utf-8")
+        assert "\x00" not in text
+
+
+def test_a_long_redirect_location_is_bounded():
+    location = "https://elsewhere.test/" + "x" * 100_000
+    client = _stub_client((302, "", {"Location": location}))
+    with pytest.raises(errors.RejectedError) as caught:
+        client.pull_orders()
+    assert len(str(caught.value)) < 700
+
+
+# A hostile feed: unreadable entries are isolated, the others still flow
+
+
+def _order_at_end(sandbox, hashed_id):
+    """Move ``hashed_id`` to the end of the feed (a change of Cartona's)."""
+    sandbox.state.set_status(hashed_id, sandbox.state.order(hashed_id)["status"])
+
+
+def _feed_with_raw(sandbox, positions_and_entries):
+    """The demo feed with raw entries put at the given 0-based positions."""
+    ids = list(DEMO_IDS)
+    feed = []
+    for position, raw in sorted(positions_and_entries):
+        while len(feed) < position:
+            feed.append(ids.pop(0))
+        feed.append(raw)
+    feed.extend(ids)
+    for item in feed:
+        if item in DEMO_IDS:
+            _order_at_end(sandbox, item)
+        else:
+            sandbox.state.add_raw_entry(item)
+    return feed
+
+
+def _pull_all(client, **kwargs):
+    unreadable = []
+    pages = list(client.iter_pull_orders(on_unreadable=unreadable.append, **kwargs))
+    return pages, unreadable
+
+
+def test_one_unreadable_entry_is_isolated_by_smaller_pages(sandbox, client):
+    _feed_with_raw(sandbox, [(2, DEEP)])
+    pages, unreadable = _pull_all(client, per_page=4)
+    assert [o["hashed_id"] for page in pages for o in page] == DEMO_IDS
+    assert [entry.position for entry in unreadable] == [2]
+    entry = unreadable[0]
+    assert isinstance(entry, UnreadableEntry)
+    assert isinstance(entry.error, errors.MalformedResponseError)
+    assert entry.error.exchange.endpoint == "order/pull-orders"
+    assert entry.excerpt.startswith("[[[[") and len(entry.excerpt) < 2100
+    queries = [
+        (r["query"]["page"], r["query"]["per_page"]) for r in sandbox.state.requests
+    ]
+    assert queries == [
+        ("1", "4"),  # entries 0-3: unreadable
+        ("1", "2"),  # 0-1
+        ("2", "2"),  # 2-3: unreadable
+        ("3", "1"),  # 2: the bad one
+        ("4", "1"),  # 3
+        ("2", "4"),  # 4-7: two entries, the end of the feed
+    ]
+
+
+HOSTILE_ENTRIES = [
+    DEEP,
+    '{"hashed_id": "Big1", "total_price": ' + "9" * 5000 + "}",
+    b'{"hashed_id": "Utf1", "retailer": {"retailer_name": "caf\xe9"}}',
+    '{"hashed_id": "Nan1", "total_price": NaN}',
+    '{"hashed_id": "Cut1", "order_details": [',
+    "[" * 40 + "]" * 40,
+]
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 3, 5, 7, 100])
+def test_every_kind_of_unreadable_entry_is_isolated(sandbox, client, per_page):
+    positions = [0, 2, 4, 6, 7, 10]
+    _feed_with_raw(sandbox, list(zip(positions, HOSTILE_ENTRIES, strict=True)))
+    pages, unreadable = _pull_all(client, per_page=per_page)
+    assert [o["hashed_id"] for page in pages for o in page] == DEMO_IDS
+    assert [entry.position for entry in unreadable] == positions
+    assert all(page for page in pages), "no empty page is yielded"
+
+
+def test_isolation_with_pages_that_do_not_halve_evenly(sandbox, client):
+    for number in range(25):
+        sandbox.state.add_order(dict(demo_orders()[0], hashed_id=f"Many{number:02d}"))
+    everything = [o["hashed_id"] for o in sandbox.state.feed()]
+    for index, hashed_id in enumerate(everything):
+        if index == 7:
+            sandbox.state.add_raw_entry(DEEP)  # at 7
+        if index == 25:
+            sandbox.state.add_raw_entry("{")  # at 26, after 25 orders and DEEP
+        _order_at_end(sandbox, hashed_id)
+    pages, unreadable = _pull_all(client, per_page=25)
+    assert [o["hashed_id"] for page in pages for o in page] == everything
+    assert [entry.position for entry in unreadable] == [7, 26]
+    assert len(sandbox.state.requests) < 25
+
+
+def test_unreadable_entries_are_logged_without_a_callback(sandbox, client, caplog):
+    _feed_with_raw(sandbox, [(1, "{")])
+    with caplog.at_level(logging.WARNING, logger="cartona.client"):
+        pages = list(client.iter_pull_orders(per_page=10))
+    assert sum(len(page) for page in pages) == 5
+    assert "entry 1 of Cartona's pull feed cannot be read" in caplog.text
+
+
+def test_the_same_unreadable_answer_everywhere_is_a_broken_feed(sandbox, client):
+    sandbox.state.add_fault("error", status=200, body='[{"x": ', ratio=1)
+    unreadable = []
+    with pytest.raises(errors.MalformedResponseError, match="same") as caught:
+        for _page in client.iter_pull_orders(
+            per_page=100, on_unreadable=unreadable.append
+        ):
+            raise AssertionError("no page can be read")
+    assert [entry.position for entry in unreadable] == [0]
+    assert caught.value.exchange is not None
+    assert len(sandbox.state.requests) <= 9, "a few requests, not 199"
+
+
+def test_a_pull_stops_after_max_unreadable_entries(sandbox, client):
+    _feed_with_raw(sandbox, [(n, f'{{"n": {n}, ') for n in range(4)])
+    unreadable = []
+    with pytest.raises(errors.MalformedResponseError, match="more than 3"):
+        list(
+            client.iter_pull_orders(
+                per_page=10, on_unreadable=unreadable.append, max_unreadable=3
+            )
+        )
+    assert [entry.position for entry in unreadable] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "body", ["<html>Down for maintenance</html>", '{"orders": [', "\ufeff[]", "nope"]
+)
+def test_an_answer_that_is_no_array_at_all_is_not_isolated(sandbox, client, body):
+    sandbox.state.add_fault("error", status=200, body=body, path="pull-orders")
+    with pytest.raises(errors.MalformedResponseError):
+        list(client.iter_pull_orders(on_unreadable=pytest.fail))
+    assert len(sandbox.state.requests) == 1
+
+
+def test_a_page_of_the_wrong_shape_is_not_isolated(sandbox, client):
+    sandbox.state.add_fault("wrong_shape", path="pull-orders")
+    with pytest.raises(errors.ProtocolError, match="expected a JSON array"):
+        list(client.iter_pull_orders(on_unreadable=pytest.fail))
+    assert len(sandbox.state.requests) == 1
+
+
+def test_a_transient_error_during_isolation_stops_the_pull(sandbox, client):
+    sandbox.state.add_fault("error", status=200, body="[{", path="pull-orders")
+    sandbox.state.add_fault("error", status=503, path="pull-orders")  # then
+    pages = []
+    with pytest.raises(errors.TransientError):
+        for page in client.iter_pull_orders(per_page=2):
+            pages.append(page)
+    assert pages == []
+    assert [r["query"]["per_page"] for r in sandbox.state.requests] == ["2", "1"]
+
+
+def test_a_broken_callback_does_not_stop_the_feed(sandbox, client, caplog):
+    _feed_with_raw(sandbox, [(3, "{")])
+
+    def broken(entry):
+        raise RuntimeError("log table locked")
+
+    with caplog.at_level(logging.ERROR):
+        pages = list(client.iter_pull_orders(per_page=2, on_unreadable=broken))
+    assert sum(len(page) for page in pages) == 5
+    assert "on_unreadable callback failed" in caplog.text
+
+
+# Cookies: Cartona's API is token-authenticated, the client keeps none
+
+
+def test_the_sandbox_cookie_would_come_back_with_a_plain_session(sandbox):
+    """The control experiment: a plain requests.Session sends the cookie back."""
+    sandbox.state.set_cookie("cartona_session=account-a; Path=/")
+    session = requests.Session()
+    for _attempt in range(2):
+        session.get(
+            sandbox.base_url + "supplier-product",
+            headers={"AuthorizationToken": DEFAULT_TOKEN},
+            timeout=2,
+        )
+    assert (
+        sandbox.state.requests[-1]["headers"]["Cookie"] == "cartona_session=account-a"
+    )
+    session.close()
+
+
+@pytest.mark.parametrize("lent", [None, "plain", "new_session"])
+def test_no_cookie_is_ever_sent_back(sandbox, lent):
+    sandbox.state.set_cookie("cartona_session=account-a; Path=/")
+    session = {
+        None: None,
+        "plain": requests.Session(),
+        "new_session": new_session(),
+    }[lent]
+    for token in (DEFAULT_TOKEN, DEFAULT_TOKEN):
+        with CartonaClient(sandbox.base_url, token, session=session, **LOCAL) as client:
+            client.test_connection()
+            client.pull_orders()
+    recorded = sandbox.state.requests
+    assert len(recorded) == 4
+    assert all("Cookie" not in request["headers"] for request in recorded)
+    if session is not None:
+        assert not session.cookies
+        session.close()
+
+
+# The address each connection really reaches is checked too
+
+
+def _resolving_to(address):
+    """``socket.getaddrinfo`` answering ``address`` for *.rebind.example."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if isinstance(host, str) and host.endswith(".rebind.example"):
+            return real(address, port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    return mock.patch("socket.getaddrinfo", getaddrinfo)
+
+
+def test_a_name_resolving_to_an_internal_address_at_call_time_is_refused(sandbox):
+    """DNS rebinding: the name was public when the account was saved; now it
+    points at this machine. Nothing is sent, and retrying cannot help."""
+    url = f"https://cartona.rebind.example:{sandbox.port}/api/v1/"
+    with _resolving_to("127.0.0.1"), CartonaClient(url, DEFAULT_TOKEN) as client:
+        with pytest.raises(errors.ConfigurationError, match="127.0.0.1") as caught:
+            client.pull_orders()
+    assert not isinstance(caught.value, errors.TransientError)
+    assert sandbox.state.requests == []
+    assert caught.value.exchange.error == str(caught.value)
+
+
+def test_the_sandbox_allowance_lets_connections_reach_this_machine(sandbox):
+    url = f"https://cartona.rebind.example:{sandbox.port}/api/v1/"
+    with _resolving_to("127.0.0.1"):
+        with CartonaClient(url, DEFAULT_TOKEN, allow_local=True) as client:
+            # The sandbox speaks plain HTTP: the TLS handshake fails, after the check.
+            with pytest.raises(errors.TransientError):
+                client.pull_orders()
+
+
+def test_checked_sessions_keep_their_connections(sandbox):
+    session = new_session()
+    for _attempt in range(3):
+        with CartonaClient(sandbox.base_url, DEFAULT_TOKEN, session=session, **LOCAL):
+            pass
+    with CartonaClient(sandbox.base_url, DEFAULT_TOKEN, session=session, **LOCAL) as c:
+        c.pull_orders()
+        c.pull_orders()
+    assert len({r["connection"] for r in sandbox.state.requests}) == 1
+    session.close()

@@ -431,6 +431,97 @@ def test_pull_pagination(sandbox):
     assert feed_ids(sandbox, page=2, limit=3) == DEMO_IDS[3:]
 
 
+# Hostile feeds: raw entries, served as they are
+
+DEEP_ENTRY = '{"hashed_id": "Deep1", "x": ' + "[" * 5000 + "]" * 5000 + "}"
+
+
+def _page(sandbox, **params):
+    response = api(sandbox, "GET", "order/pull-orders", params=params)
+    assert response.status_code == 200
+    return response.content
+
+
+def test_a_raw_entry_is_served_as_it_is_in_feed_order(sandbox):
+    entry = sandbox.state.add_raw_entry(DEEP_ENTRY)
+    assert entry == {"id": "raw-1", "position": 5}
+    body = _page(sandbox)
+    assert DEEP_ENTRY.encode() in body
+    with pytest.raises(RecursionError):
+        json.loads(body)
+    # Only the page holding it is broken; the others stay JSON.
+    assert feed_ids(sandbox, page=1, per_page=5) == DEMO_IDS
+    assert _page(sandbox, page=6, per_page=1) == f"[{DEEP_ENTRY}]".encode()
+    assert _page(sandbox, page=7, per_page=1) == b"[]"
+
+
+def test_raw_entries_take_their_place_among_changed_orders(sandbox):
+    api(
+        sandbox,
+        "POST",
+        "order/update-order-status",
+        [{"hashed_id": h, "status": "synced"} for h in DEMO_IDS],
+    )
+    sandbox.state.set_status(STANDARD, "cancelled_by_retailer")
+    sandbox.state.add_raw_entry(b'{"hashed_id": "Bad\xff"}')
+    sandbox.state.set_status(OFFER, "editing")
+    body = _page(sandbox)
+    assert body.startswith(b"[{")
+    assert b'{"hashed_id": "Bad\xff"}' in body
+    assert (
+        body.index(STANDARD.encode()) < body.index(b"Bad") < body.index(OFFER.encode())
+    )
+
+
+def test_raw_entries_over_the_control_api(sandbox):
+    created = control(
+        sandbox, "POST", "raw-entries", {"raw": '{"n": 1' + "0" * 5000 + "}"}
+    )
+    assert created.status_code == 201 and created.json()["id"] == "raw-1"
+    created = control(
+        sandbox, "POST", "raw-entries", {"raw_base64": "eyJhIjogIv8ifQ=="}
+    )
+    assert created.json() == {"id": "raw-2", "position": 6}
+    assert b'{"a": "\xff"}' in _page(sandbox)
+    listed = control(sandbox, "GET", "raw-entries").json()
+    assert [entry["id"] for entry in listed] == ["raw-1", "raw-2"]
+    assert control(sandbox, "DELETE", "raw-entries/raw-1").status_code == 200
+    assert [e["id"] for e in control(sandbox, "GET", "raw-entries").json()] == ["raw-2"]
+    assert control(sandbox, "DELETE", "raw-entries/raw-9").status_code == 404
+    assert control(sandbox, "POST", "raw-entries", {"raw": 5}).status_code == 400
+    assert control(sandbox, "DELETE", "raw-entries").status_code == 200
+    assert feed_ids(sandbox) == DEMO_IDS
+
+
+def test_reset_drops_raw_entries(sandbox):
+    sandbox.state.add_raw_entry("{")
+    sandbox.state.reset()
+    assert feed_ids(sandbox) == DEMO_IDS
+
+
+# Cookies, when asked
+
+
+def test_set_cookie_on_api_answers_when_asked(sandbox):
+    assert "Set-Cookie" not in api(sandbox, "GET", "supplier-product").headers
+    response = control(sandbox, "POST", "cookie", {"cookie": "sid=account-a; Path=/"})
+    assert response.status_code == 200
+    answer = api(sandbox, "GET", "supplier-product")
+    assert answer.headers["Set-Cookie"] == "sid=account-a; Path=/"
+    assert "Set-Cookie" not in control(sandbox, "GET", "faults").headers
+    requests.get(
+        sandbox.base_url + "supplier-product",
+        headers={"AuthorizationToken": DEFAULT_TOKEN, "Cookie": "sid=account-a"},
+        timeout=2,
+    )
+    assert sandbox.state.requests[-1]["headers"]["Cookie"] == "sid=account-a"
+    assert control(sandbox, "POST", "cookie", {"cookie": None}).status_code == 200
+    assert "Set-Cookie" not in api(sandbox, "GET", "supplier-product").headers
+    sandbox.state.set_cookie("x=1")
+    sandbox.state.reset()
+    assert "Set-Cookie" not in api(sandbox, "GET", "supplier-product").headers
+
+
 @pytest.mark.parametrize("params", [{"page": 0}, {"per_page": "abc"}, {"limit": -1}])
 def test_pull_bad_paging_is_refused(sandbox, params):
     response = api(sandbox, "GET", "order/pull-orders", params=params)

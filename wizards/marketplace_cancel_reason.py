@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..cartona import statuses
 from ..models.sale_order import CANCELLATION_REASON_SELECTION
@@ -18,16 +19,34 @@ class MarketplaceCancelReason(models.TransientModel):
             for code, label in CANCELLATION_REASON_SELECTION
             if code in statuses.SUPPLIER_CANCELLATION_REASONS
         ],
-        required=True,
         help="Sent to Cartona with the cancellation.",
     )
+    needs_reason = fields.Boolean(compute="_compute_cartona")
+    cartona_warning = fields.Text(
+        compute="_compute_cartona",
+        help="Orders Cartona can no longer cancel: cancelling them is for Odoo only.",
+    )
+
+    @api.depends("order_ids")
+    def _compute_cartona(self):
+        for wizard in self:
+            orders = wizard.order_ids
+            wizard.needs_reason = any(
+                order._marketplace_cancel_needs_reason() for order in orders
+            )
+            wizard.cartona_warning = "\n".join(
+                filter(None, (order._marketplace_cancel_warning() for order in orders))
+            )
 
     @api.model
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
         orders = self.env["sale.order"].browse(self.env.context.get("active_ids", []))
+        orders.check_access("write")  # only orders the user may cancel
         values.setdefault("order_ids", [fields.Command.set(orders.ids)])
-        reason = orders.marketplace_config_id[:1].default_cancellation_reason
+        # sudo: the account's default reason, for whoever may cancel the order (a
+        # salesperson need not read Cartona accounts).
+        reason = orders.sudo().marketplace_config_id[:1].default_cancellation_reason
         if reason in statuses.SUPPLIER_CANCELLATION_REASONS:
             values.setdefault("cancellation_reason", reason)
         return values
@@ -39,7 +58,10 @@ class MarketplaceCancelReason(models.TransientModel):
         self.ensure_one()
         marketplace = self.order_ids.filtered(
             lambda o: o._marketplace_cancel_needs_reason()
+            or o._marketplace_cancel_warning()
         )
+        if self.needs_reason and not self.cancellation_reason:
+            raise UserError(self.env._("Choose the reason Cartona gives the retailer."))
         marketplace.write({"marketplace_cancellation_reason": self.cancellation_reason})
         # Cartona tells the retailer: no "email the customer" dialog for these.
         marketplace.with_context(disable_cancel_warning=True).action_cancel()
