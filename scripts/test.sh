@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The test command: the pure unit tests always; the Odoo suite whenever the Odoo runtime of
-# scripts/setup.sh is installed. Ends with one "N passed, N failed" line summing both.
+# The test command: the pure unit tests always; the Odoo suite, the upgrade and no-demo
+# install checks and the end-to-end suite whenever the Odoo runtime of scripts/setup.sh is
+# installed. Ends with a "checks: ..." line and one "N passed, N failed" line that counts
+# tests only; a failed check fails the run too.
 #   bash scripts/test.sh            # everything
 #   UNIT_ONLY=1 bash scripts/test.sh
 set -uo pipefail
@@ -9,6 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 cd "$REPO_DIR" || exit 2
 
 unit_passed=0 unit_failed=0 odoo_passed=0 odoo_failed=0 status=0
+checks=()
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -75,6 +78,19 @@ log_problems() {
         | grep -v "odoo.tests.result" || true
 }
 
+# record_check NAME PROBLEMS: a check is clean without problem lines; a failed one fails
+# the run but counts as no test.
+record_check() {
+    if [ -z "$2" ]; then
+        echo "$1 check: clean"
+        checks+=("$1 clean")
+    else
+        echo "$1 check FAILED:"; printf '%s\n' "$2" | head -30
+        checks+=("$1 FAILED")
+        status=1
+    fi
+}
+
 if [ -n "${UNIT_ONLY:-}" ]; then
     echo "!!!!! ODOO SUITE SKIPPED: UNIT_ONLY is set !!!!!"
 elif ! odoo_runtime_ready; then
@@ -113,24 +129,14 @@ else
     run_odoo "$work/odoo-upgrade.log" -d "$db" -u cartona_marketplace
     upgrade_rc=$?
     problems="$(log_problems "$work/odoo-upgrade.log")"
-    if [ "$upgrade_rc" -ne 0 ] || [ -n "$problems" ]; then
-        echo "upgrade check FAILED:"; printf '%s\n' "$problems" | head -30
-        odoo_failed=$((odoo_failed + 1))
-    else
-        echo "upgrade check: clean"
-        odoo_passed=$((odoo_passed + 1))
-    fi
+    [ "$upgrade_rc" -ne 0 ] && problems="exit code $upgrade_rc"$'\n'"$problems"
+    record_check "upgrade" "$problems"
 
     log "install check without demo data in $db_nodemo"
     run_odoo "$work/odoo-nodemo.log" -d "$db_nodemo" -i cartona_marketplace --without-demo=all
     problems="$(log_problems "$work/odoo-nodemo.log")"
-    if [ -n "$problems" ] || ! grep -q "Modules loaded" "$work/odoo-nodemo.log"; then
-        echo "install without demo FAILED:"; printf '%s\n' "$problems" | head -30
-        odoo_failed=$((odoo_failed + 1))
-    else
-        echo "install check without demo data: clean"
-        odoo_passed=$((odoo_passed + 1))
-    fi
+    grep -q "Modules loaded" "$work/odoo-nodemo.log" || problems="modules not loaded"$'\n'"$problems"
+    record_check "install without demo" "$problems"
     if [ -n "${KEEP_TEST_LOGS:-}" ]; then cp "$work"/odoo-*.log "$KEEP_TEST_LOGS"/ 2>/dev/null; fi
     dropdb --if-exists "$db" >/dev/null 2>&1
     dropdb --if-exists "$db_nodemo" >/dev/null 2>&1
@@ -159,5 +165,11 @@ fi
 # ---------------------------------------------------------------- end of end-to-end suite
 
 echo "unit: $unit_passed passed, $unit_failed failed; odoo: $odoo_passed passed, $odoo_failed failed; e2e: $e2e_passed passed, $e2e_failed failed"
+if [ "${#checks[@]}" -gt 0 ]; then
+    joined="$(printf '%s, ' "${checks[@]}")"
+    echo "checks: ${joined%, }"
+else
+    echo "checks: none run (no Odoo runtime, or UNIT_ONLY)"
+fi
 echo "$((unit_passed + odoo_passed + e2e_passed)) passed, $((unit_failed + odoo_failed + e2e_failed)) failed"
 exit "$status"

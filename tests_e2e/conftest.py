@@ -4,7 +4,8 @@ Per session: PostgreSQL up, a fresh database with the addon installed, the Carto
 sandbox in-process, and a real Odoo server (prefork, ``queue_job`` runner) on free
 127.0.0.1 ports. At the end the server is stopped and the database dropped.
 
-Run: ``~/.local/share/cartona_marketplace/venv/bin/python -m pytest tests_e2e -q``.
+Run from the repository root (on ``sys.path`` through ``pyproject.toml``):
+``~/.local/share/cartona_marketplace/venv/bin/python -m pytest tests_e2e -q``.
 ``CARTONA_E2E_TEMPLATE_DB=<db>`` (development only) clones that database and upgrades
 the addon instead of installing it, to iterate faster; ``CARTONA_E2E_KEEP_DB=1``
 keeps the database for a post-mortem.
@@ -12,35 +13,14 @@ keeps the database for a post-mortem.
 
 import itertools
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-for path in (str(ROOT), str(HERE)):
-    if path not in sys.path:
-        sys.path.insert(0, path)
-
-import cartona_e2e as e2e  # noqa: E402
-
-from sandbox import SandboxServer  # noqa: E402
+from sandbox import SandboxServer
+from tests_e2e import harness as e2e
 
 SANDBOX_TOKEN = "e2e-token-Zq8WmXr4Lk2Vb7Nc"
 _config_names = itertools.count(1)
-
-
-def _no_setup():
-    """Stands in for the setup of the repository-root package."""
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """Never import the addon's root ``__init__.py``: it imports Odoo models."""
-    for item in items:
-        for node in item.listchain():
-            if isinstance(node, pytest.Package) and node.path == ROOT:
-                node.setup = _no_setup
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +65,25 @@ def rpc(odoo):
 @pytest.fixture(scope="session")
 def world(rpc):
     return e2e.setup_world(rpc)
+
+
+@pytest.fixture(scope="session")
+def salesperson(rpc, world):
+    """A salesperson of the Cartona team (all orders), over RPC."""
+    return e2e.create_user(
+        rpc,
+        "e2e_salesperson",
+        [
+            "sales_team.group_sale_salesman_all_leads",
+            "cartona_marketplace.group_marketplace_user",
+        ],
+    )
+
+
+@pytest.fixture(scope="session")
+def storekeeper(rpc, world):
+    """A warehouse user with no Cartona group, over RPC."""
+    return e2e.create_user(rpc, "e2e_storekeeper", ["stock.group_stock_user"])
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ Skipped until the catalog (``marketplace.product``) is installed.
 import random
 import threading
 
-import cartona_e2e as e2e
 import pytest
 
 from sandbox import SandboxServer
+from tests_e2e import harness as e2e
 
 LISTING = "marketplace.product"
 BULK = "supplier-product/bulk-update"

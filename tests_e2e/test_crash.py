@@ -20,11 +20,7 @@ job or job change does), and the requeue happens at once.
 
 import time
 
-import cartona_e2e as e2e
-
-from cartona import statuses as st
-
-STATUS_PATH = "order/update-order-status"
+from tests_e2e import harness as e2e
 
 
 def _status_requests(sandbox, orders):
@@ -76,19 +72,12 @@ def _kill_mid_run(rpc, sandbox, odoo, orders, act):
 def test_sigkill_mid_run_loses_nothing_and_sends_nothing_twice(
     rpc, sandbox, odoo, config_id, make_orders
 ):
-    orders = make_orders(
-        [(st.DELIVERED_BY_SUPPLIER, st.PAYMENT_STANDARD)] * 40, prefix="K"
-    )
-    for order in orders:
-        order.plan, order.expected, order.histories = (
-            "approve",
-            st.APPROVED,
-            [[st.APPROVED]],
-        )
+    orders = make_orders([("delivered_by_supplier", "standard")] * 40, prefix="K")
+    e2e.expect(orders, "approve", "approved", [["approved"]])
     log_offset = odoo.log_size()
 
     # Phase 1: confirmations; Cartona is slow, so some pushes are in flight at the kill.
-    sandbox.state.add_fault("latency", ratio=1.0, seconds=0.3, path=STATUS_PATH)
+    sandbox.state.add_fault("latency", ratio=1.0, seconds=0.3, path=e2e.STATUS_PATH)
     started = time.monotonic()
     in_flight = _kill_mid_run(
         rpc, sandbox, odoo, orders, lambda: e2e.confirm(rpc, [o.id for o in orders])
@@ -98,10 +87,10 @@ def test_sigkill_mid_run_loses_nothing_and_sends_nothing_twice(
 
     # Phase 2: the same after shipping half of them.
     shipped = orders[:20]
-    for order in shipped:
-        order.plan, order.expected = "ship", st.ASSIGNED_TO_SALESMAN
-        order.histories = [[st.APPROVED, st.ASSIGNED_TO_SALESMAN]]
-    sandbox.state.add_fault("latency", ratio=1.0, seconds=0.3, path=STATUS_PATH)
+    e2e.expect(
+        shipped, "ship", "assigned_to_salesman", [["approved", "assigned_to_salesman"]]
+    )
+    sandbox.state.add_fault("latency", ratio=1.0, seconds=0.3, path=e2e.STATUS_PATH)
     in_flight_2 = _kill_mid_run(
         rpc, sandbox, odoo, shipped, lambda: e2e.ship(rpc, [o.id for o in shipped])
     )

@@ -1,28 +1,19 @@
 """Inbound: a feed of 500 orders, 5 % invalid, and a SIGKILL during the import.
 
-Skipped until the inbound processor (``marketplace.order.processor``) is installed:
-the condition needs the running server, so it is checked by the ``inbound`` fixture
-(XML-RPC search on ``ir.model``) rather than by a collection-time ``skipif``.
+The import and acknowledgement jobs are looked up where ``harness`` says they are
+(``IMPORT_JOB``, ``ACK_JOB``): if they move, this test fails and says so.
 """
 
 import threading
 import time
 
-import cartona_e2e as e2e
 import pytest
 
-from cartona import statuses as st
 from sandbox import SandboxServer
+from tests_e2e import harness as e2e
 
-PROCESSOR = "marketplace.order.processor"
 FEED_SIZE = 500
 INVALID_EVERY = 20  # 5 %
-
-
-@pytest.fixture
-def inbound(rpc):
-    if not rpc.has_model(PROCESSOR):
-        pytest.skip(f"no inbound processor: {PROCESSOR} is not installed")
 
 
 @pytest.fixture
@@ -39,8 +30,8 @@ def _feed(world, size):
         hashed_id = f"IN{number:05d}"
         entry = {
             "hashed_id": hashed_id,
-            "status": st.PENDING,
-            "delivered_by": st.DELIVERED_BY_SUPPLIER,
+            "status": "pending",
+            "delivered_by": "delivered_by_supplier",
             "retailer": {
                 "retailer_name": f"Inbound retailer {number % 40}",
                 "retailer_code": f"R{number % 40:03d}",
@@ -66,14 +57,6 @@ def _feed(world, size):
         else:
             valid.append(entry)
     return valid, invalid
-
-
-def _open_inbound_jobs(db):
-    return e2e.sql(
-        db,
-        "SELECT count(*) FROM queue_job WHERE model_name = %s AND state IN %s",
-        (PROCESSOR, e2e.OPEN_JOB_STATES),
-    )[0][0]
 
 
 def _imported(db, config_id):
@@ -117,14 +100,8 @@ class AckWatcher(threading.Thread):
         self.join(timeout=10)
 
 
-def _pull(rpc, config_id):
-    result = rpc.call("marketplace.config", "action_pull_orders", [config_id])
-    assert result["params"]["type"] in ("success", "warning"), result
-
-
-def test_feed_of_500_with_invalid_orders_and_a_kill(
-    inbound, rpc, odoo, world, feed_sandbox
-):
+def test_feed_of_500_with_invalid_orders_and_a_kill(rpc, odoo, world, feed_sandbox):
+    e2e.job_functions(rpc, e2e.IMPORT_JOB, e2e.ACK_JOB)
     valid, invalid = _feed(world, FEED_SIZE)
     for entry in valid + invalid:
         feed_sandbox.state.add_order(entry)
@@ -141,7 +118,7 @@ def test_feed_of_500_with_invalid_orders_and_a_kill(
     )
     watcher.start()
     try:
-        _pull(rpc, config_id)  # Pull Orders: 500 import jobs queued
+        e2e.pull_orders(rpc, config_id)  # Pull Orders: 500 import jobs queued
         e2e.wait_until(
             lambda: len(_imported(odoo.db, config_id)) >= 100,
             120,
@@ -153,21 +130,11 @@ def test_feed_of_500_with_invalid_orders_and_a_kill(
         rpc.reconnect()
         time.sleep(11)  # queue_job's grace before it requeues dead jobs
         e2e.sql(odoo.db, "SELECT pg_notify('queue_job', 'e2e-wake-up')")
-        e2e.wait_until(
-            lambda: not _open_inbound_jobs(odoo.db),
-            300,
-            interval=1,
-            message=lambda: f"{_open_inbound_jobs(odoo.db)} inbound jobs open",
-        )
+        e2e.wait_inbound_jobs(odoo.db)
         # The next pull (the cron's, here the button) brings back what is not
         # acknowledged: the invalid orders, and any import the kill interrupted.
-        _pull(rpc, config_id)
-        e2e.wait_until(
-            lambda: not _open_inbound_jobs(odoo.db),
-            300,
-            interval=1,
-            message=lambda: f"{_open_inbound_jobs(odoo.db)} inbound jobs open",
-        )
+        e2e.pull_orders(rpc, config_id)
+        e2e.wait_inbound_jobs(odoo.db)
     finally:
         watcher.stop()
 
@@ -202,9 +169,4 @@ def test_feed_of_500_with_invalid_orders_and_a_kill(
     assert logged == set(invalid_ids)
     assert all(log["error_message"] for log in logs if log["outcome"] != "success")
     assert not any(feed_sandbox.state.acknowledged(h) for h in invalid_ids)
-    failed = e2e.sql(
-        odoo.db,
-        "SELECT count(*) FROM queue_job WHERE model_name = %s AND state = 'failed'",
-        (PROCESSOR,),
-    )[0][0]
-    assert not failed
+    assert not e2e.inbound_jobs(odoo.db, ["failed"])

@@ -2,34 +2,32 @@
 
 import random
 
-import cartona_e2e as e2e
+from tests_e2e import harness as e2e
 
-from cartona import statuses as st
-
-APPROVED = [st.APPROVED]
-SHIPPED = [st.APPROVED, st.ASSIGNED_TO_SALESMAN]
-DELIVERED = [st.APPROVED, st.ASSIGNED_TO_SALESMAN, st.DELIVERED]
-CANCELLED = [st.CANCELLED_BY_SUPPLIER]
-APPROVED_CANCELLED = [st.APPROVED, st.CANCELLED_BY_SUPPLIER]
+APPROVED = ["approved"]
+SHIPPED = ["approved", "assigned_to_salesman"]
+DELIVERED = ["approved", "assigned_to_salesman", "delivered"]
+CANCELLED = ["cancelled_by_supplier"]
+APPROVED_CANCELLED = ["approved", "cancelled_by_supplier"]
 
 #: plan -> (delivered by Cartona?, final status, allowed histories, sync status)
 PLANS = {
-    "approve": (False, st.APPROVED, [APPROVED], "synced"),
-    "ship": (False, st.ASSIGNED_TO_SALESMAN, [SHIPPED], "synced"),
-    "deliver": (False, st.DELIVERED, [DELIVERED], "synced"),
+    "approve": (False, "approved", [APPROVED], "synced"),
+    "ship": (False, "assigned_to_salesman", [SHIPPED], "synced"),
+    "deliver": (False, "delivered", [DELIVERED], "synced"),
     # Cancelled before or after the approval reached Cartona: both are right.
     "cancel": (
         False,
-        st.CANCELLED_BY_SUPPLIER,
+        "cancelled_by_supplier",
         [CANCELLED, APPROVED_CANCELLED],
         "synced",
     ),
-    "cancel_draft": (False, st.CANCELLED_BY_SUPPLIER, [CANCELLED], "synced"),
+    "cancel_draft": (False, "cancelled_by_supplier", [CANCELLED], "synced"),
     # Delivered by Cartona: only a cancellation ever leaves Odoo.
-    "c_approve": (True, st.PENDING, [[]], "not_synced"),
-    "c_ship": (True, st.PENDING, [[]], "not_synced"),
-    "c_cancel": (True, st.CANCELLED_BY_SUPPLIER, [CANCELLED], "synced"),
-    "c_cancel_draft": (True, st.CANCELLED_BY_SUPPLIER, [CANCELLED], "synced"),
+    "c_approve": (True, "pending", [[]], "not_synced"),
+    "c_ship": (True, "pending", [[]], "not_synced"),
+    "c_cancel": (True, "cancelled_by_supplier", [CANCELLED], "synced"),
+    "c_cancel_draft": (True, "cancelled_by_supplier", [CANCELLED], "synced"),
 }
 MIX = (
     ["approve"] * 6
@@ -43,10 +41,10 @@ MIX = (
     + ["c_cancel_draft"]
 )  # 25 plans, repeated 8 times: 200 orders
 PAYMENTS = [
-    st.PAYMENT_STANDARD,
-    st.PAYMENT_CARTONA_CREDIT,
-    st.PAYMENT_INSTALLMENT,
-    st.PAYMENT_WALLET_TOP_UP,
+    "standard",
+    "cartona_credit",
+    "installment",
+    "wallet_top_up",
 ]
 
 
@@ -57,22 +55,13 @@ def _plan_orders(make_orders, count=200):
     specs = []
     for index, plan in enumerate(plans):
         by_cartona = PLANS[plan][0]
-        payment = (
-            st.PAYMENT_STANDARD
-            if plan == "deliver"
-            else PAYMENTS[index % len(PAYMENTS)]
-        )
-        delivered_by = (
-            st.DELIVERED_BY_CARTONA if by_cartona else st.DELIVERED_BY_SUPPLIER
-        )
+        payment = "standard" if plan == "deliver" else PAYMENTS[index % len(PAYMENTS)]
+        delivered_by = "delivered_by_cartona" if by_cartona else "delivered_by_supplier"
         specs.append((delivered_by, payment))
     orders = make_orders(specs, prefix="M")
     for order, plan in zip(orders, plans, strict=True):
         _by_cartona, expected, histories, sync_status = PLANS[plan]
-        order.plan = plan
-        order.expected = expected
-        order.histories = histories
-        order.sync_status = sync_status
+        e2e.expect([order], plan, expected, histories, sync_status)
     return orders
 
 
@@ -113,5 +102,5 @@ def test_mixed_flow_of_200_orders(rpc, sandbox, odoo, make_orders):
     assert not e2e.failed_jobs(rpc, orders)
     # Cartona-delivered orders never asked for anything but cancellations.
     for order in orders:
-        if order.by_cartona and order.expected == st.PENDING:
+        if order.by_cartona and order.expected == "pending":
             assert e2e.order_requests(sandbox, order.hashed_id) == []

@@ -84,3 +84,7 @@ CANCELLATION_REASONS = {
 
 #: Section 5.
 DELIVERED_BY_VALUES = {"delivered_by_supplier", "delivered_by_cartona"}
+
+#: Section 5, permission matrix: the only status the supplier sends for an order
+#: Cartona delivers ("cancellation only").
+CARTONA_DELIVERED_SUPPLIER_MAY_POST = {"cancelled_by_supplier"}

@@ -75,6 +75,12 @@ def test_delivered_by_values():
     } == doc.DELIVERED_BY_VALUES
 
 
+def test_cartona_delivered_orders_send_cancellations_only():
+    assert (
+        set(core.CARTONA_DELIVERED_PUSHABLE) == doc.CARTONA_DELIVERED_SUPPLIER_MAY_POST
+    )
+
+
 def _imported_modules(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):

@@ -1,13 +1,20 @@
-"""Helpers of the end-to-end suite: a real Odoo server, JSON-RPC, user actions, checks.
+"""The harness of the end-to-end suite and the benchmark: a real Odoo server, JSON-RPC,
+user actions, checks.
 
-Nothing here imports Odoo. The suite drives a real Odoo 18 server (``queue_job``
-loaded server-wide, its job runner, prefork workers) over JSON-RPC as a user would,
-and the Cartona sandbox in-process, all on 127.0.0.1.
+Nothing here imports Odoo nor the addon's core (``cartona/``). The suite drives a
+real Odoo 18 server (``queue_job`` loaded server-wide, its job runner, prefork
+workers) over JSON-RPC as its users would, and the Cartona sandbox in-process, all
+on 127.0.0.1. What Cartona allows is checked against the rows of ``cartona-api.md``
+(``tests_unit/documented.py``), so a wrong row in the core fails a check here.
+
+Imported as ``tests_e2e.harness``: the repository root is on ``sys.path`` (pytest's
+``pythonpath``; ``python -m scripts.benchmark`` from the root).
 """
 
 import ast
 import contextlib
 import itertools
+import json
 import os
 import re
 import shutil
@@ -24,7 +31,7 @@ import psycopg2
 import requests
 from psycopg2 import sql as pg_sql
 
-from cartona import statuses as st
+from tests_unit import documented as doc
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = Path(
@@ -36,11 +43,21 @@ PYTHON = RUNTIME / "venv" / "bin" / "python"
 #: The ports this suite may listen on (HTTP and gevent of the Odoo server).
 PORT_RANGE = range(18080, 18100)
 CHANNEL = "root.cartona"
-JOB_METHOD = "_sync_status_to_marketplace"
+#: The addon's queue jobs as ``(model, method)``: the one place to change when a job
+#: moves to another model. A job missing from the database fails the suite
+#: (:func:`check_job_functions`), it never skips a test.
+STATUS_JOB = ("sale.order", "_sync_status_to_marketplace")
+IMPORT_JOB = ("marketplace.order.processor", "_import_order")
+ACK_JOB = ("marketplace.order.acknowledgement", "_acknowledge_orders")
+JOB_METHOD = STATUS_JOB[1]
 #: Retry pattern of the status job on the test database: retries within seconds.
 FAST_RETRY_PATTERN = {1: 1, 3: 2, 5: 3}
 OPEN_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
-SINGLE_ENDPOINT = "order/update-order-status/"
+STATUS_PATH = "order/update-order-status"
+SINGLE_ENDPOINT = f"{STATUS_PATH}/"
+DETAILS_PATH = "order/update-order-details"
+#: The pseudo-status of acknowledgements (section 3.2): it changes no order.
+SYNCED = "synced"
 ADMIN = ("admin", "admin")
 
 
@@ -139,27 +156,21 @@ def sql(dbname, query, params=None):
 
 
 def drop_database(name):
-    query = pg_sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-        pg_sql.Identifier(name)
+    sql(
+        "postgres",
+        pg_sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            pg_sql.Identifier(name)
+        ),
     )
-    conn = pg_connect()
-    try:
-        with conn.cursor() as cr:
-            cr.execute(query)
-    finally:
-        conn.close()
 
 
 def clone_database(template, name):
-    query = pg_sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-        pg_sql.Identifier(name), pg_sql.Identifier(template)
+    sql(
+        "postgres",
+        pg_sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            pg_sql.Identifier(name), pg_sql.Identifier(template)
+        ),
     )
-    conn = pg_connect()
-    try:
-        with conn.cursor() as cr:
-            cr.execute(query)
-    finally:
-        conn.close()
 
 
 # ---------------------------------------------------------------------------
@@ -291,6 +302,12 @@ class OdooServer:
         """Start the server and wait for /web/login and the job runner."""
         if self.process is not None:
             raise RuntimeError("the Odoo server is already running")
+        if not self.starts:
+            # Ports are taken at the first start, not when the object is made:
+            # another server (another suite on this machine) may have taken them
+            # since, and would answer for this one.
+            self.http_port = free_port()
+            self.gevent_port = free_port(exclude={self.http_port})
         offset = self.logfile.stat().st_size if self.logfile.exists() else 0
         self._start_offset = offset
         command = self._base_command() + [
@@ -484,9 +501,6 @@ class OdooRPC:
     def search_read(self, model, domain, fields, **kwargs):
         return self.call(model, "search_read", domain, fields, **kwargs)
 
-    def search_count(self, model, domain):
-        return self.call(model, "search_count", domain)
-
     def read(self, model, ids, fields):  # pylint: disable=method-required-super
         return self.call(model, "read", ids, fields)
 
@@ -495,16 +509,6 @@ class OdooRPC:
 
     def write(self, model, ids, vals):  # pylint: disable=method-required-super
         return self.call(model, "write", ids, vals)
-
-    def ref(self, xmlid):
-        module, name = xmlid.split(".")
-        rows = self.search_read(
-            "ir.model.data", [("module", "=", module), ("name", "=", name)], ["res_id"]
-        )
-        return rows[0]["res_id"] if rows else False
-
-    def has_model(self, model):
-        return bool(self.search_count("ir.model", [("model", "=", model)]))
 
     def reconnect(self):
         """A fresh HTTP session (after the server restarted)."""
@@ -524,12 +528,16 @@ WIZARD_BUTTONS = {
 }
 
 
-def follow_action(rpc, action, record_model=None, record_ids=(), values=None):
+def follow_action(
+    rpc, action, record_model=None, record_ids=(), values=None, buttons=None
+):
     """Complete a wizard an action opened, pressing the button a user would press.
 
-    Known wizards use :data:`WIZARD_BUTTONS`; others their form's primary button.
-    Returns the final result (``True``, a notification, ...).
+    Known wizards use :data:`WIZARD_BUTTONS` (``buttons`` overrides it by model);
+    others their form's primary button. Returns the final result (``True``, a
+    notification, ...).
     """
+    buttons = {**WIZARD_BUTTONS, **(buttons or {})}
     for _depth in range(5):
         if not (
             isinstance(action, dict)
@@ -549,7 +557,7 @@ def follow_action(rpc, action, record_model=None, record_ids=(), values=None):
         wizard_id = action.get("res_id") or rpc.call(
             model, "create", values or {}, context=context
         )
-        button = WIZARD_BUTTONS.get(model) or primary_button(rpc, model)
+        button = buttons.get(model) or primary_button(rpc, model)
         action = rpc.call(model, button, [wizard_id], context=context)
     raise AssertionError(f"wizards keep opening: {action}")
 
@@ -573,9 +581,9 @@ def confirm(rpc, order_ids):
     return follow_action(rpc, result, "sale.order", order_ids)
 
 
-def ship(rpc, order_ids):
-    """Validate the customer deliveries of the orders, everything picked."""
-    pickings = rpc.search(
+def open_deliveries(rpc, order_ids):
+    """The customer deliveries of the orders still to be done."""
+    return rpc.search(
         "stock.picking",
         [
             ("sale_id", "in", list(order_ids)),
@@ -583,19 +591,42 @@ def ship(rpc, order_ids):
             ("state", "not in", ("done", "cancel")),
         ],
     )
+
+
+def ship(rpc, order_ids, quantities=None, backorder=True):
+    """Validate the customer deliveries of the orders, as a storekeeper does.
+
+    Every move is picked in full, or in the quantity ``quantities`` gives for its
+    sale order line (``{sale line id: quantity}``). When less than ordered leaves,
+    Odoo's backorder dialog is answered "Create Backorder" or, without
+    ``backorder``, "No Backorder".
+    """
+    pickings = open_deliveries(rpc, order_ids)
     if not pickings:
         raise AssertionError(f"no delivery to validate for orders {order_ids}")
     rpc.call("stock.picking", "action_assign", pickings)
     moves = rpc.search_read(
-        "stock.move", [("picking_id", "in", pickings)], ["product_uom_qty"]
+        "stock.move",
+        [("picking_id", "in", pickings), ("state", "!=", "cancel")],
+        ["product_uom_qty", "sale_line_id"],
     )
+    quantities = quantities or {}
     by_qty = {}
     for move in moves:
-        by_qty.setdefault(move["product_uom_qty"], []).append(move["id"])
+        line_id = move["sale_line_id"] and move["sale_line_id"][0]
+        qty = quantities.get(line_id, move["product_uom_qty"])
+        by_qty.setdefault(qty, []).append(move["id"])
     for qty, move_ids in by_qty.items():
         rpc.write("stock.move", move_ids, {"quantity": qty, "picked": True})
     result = rpc.call("stock.picking", "button_validate", pickings)
-    return follow_action(rpc, result, "stock.picking", pickings)
+    answer = "process" if backorder else "process_cancel_backorder"
+    return follow_action(
+        rpc,
+        result,
+        "stock.picking",
+        pickings,
+        buttons={"stock.backorder.confirmation": answer},
+    )
 
 
 def cancel(rpc, order_ids):
@@ -603,6 +634,21 @@ def cancel(rpc, order_ids):
     for order_id in order_ids:
         result = rpc.call("sale.order", "action_cancel", [order_id])
         follow_action(rpc, result, "sale.order", [order_id])
+
+
+def set_line_quantities(rpc, quantities):
+    """Change ordered quantities in the order form (``{sale line id: quantity}``):
+    one save of each order, as a salesperson editing its lines."""
+    lines = rpc.read("sale.order.line", list(quantities), ["order_id"])
+    by_order = {}
+    for line in lines:
+        by_order.setdefault(line["order_id"][0], []).append(line["id"])
+    for order_id, line_ids in by_order.items():
+        commands = [
+            (1, line_id, {"product_uom_qty": quantities[line_id]})
+            for line_id in line_ids
+        ]
+        rpc.write("sale.order", [order_id], {"order_line": commands})
 
 
 def confirm_delivery(rpc, order_id, otp=None, attempts=20):
@@ -637,11 +683,25 @@ def enhanced_sync_button(rpc, order_ids):
     return rpc.call("sale.order", "action_sync_enhanced_status", list(order_ids))
 
 
+def retry_button(rpc, order_ids):
+    """Retry (the form button, the list action) on the selected orders."""
+    return rpc.call("sale.order", "action_marketplace_retry", list(order_ids))
+
+
+def pull_orders(rpc, config_id):
+    """Pull Orders on a Cartona account (a manager's button)."""
+    result = rpc.call("marketplace.config", "action_pull_orders", [config_id])
+    assert result["params"]["type"] in ("success", "warning"), result
+    return result
+
+
 # ---------------------------------------------------------------------------
 # Test data
 # ---------------------------------------------------------------------------
 
 _hashed_ids = itertools.count(1)
+#: The password of the users the suite creates.
+PASSWORD = "e2e-password-Rm5Tq"
 
 
 @dataclass
@@ -650,19 +710,42 @@ class World:
 
     company_id: int
     warehouse_id: int
-    product_id: int
+    product_ids: list
     partner_ids: list
 
+    @property
+    def product_id(self):
+        return self.product_ids[0]
 
-def setup_world(rpc, retailers=8):
-    """Retry pattern for fast tests, a storable product with stock, retailers."""
-    functions = rpc.search(
-        "queue.job.function",
-        [("model_id.model", "=", "sale.order"), ("method", "=", JOB_METHOD)],
+
+def job_functions(rpc, *jobs):
+    """Ids of the ``queue.job.function`` records of ``jobs`` (``(model, method)``).
+
+    Fails, naming them, when a job is not declared where this module says it is:
+    a renamed or moved job fails the suite instead of skipping what tests it.
+    """
+    ids, missing = [], []
+    for model, method in jobs:
+        found = rpc.search(
+            "queue.job.function",
+            [("model_id.model", "=", model), ("method", "=", method)],
+        )
+        ids += found
+        if not found:
+            missing.append(f"{model}.{method}")
+    assert not missing, (
+        f"no queue job {', '.join(missing)}: the addon's jobs moved? Update "
+        "STATUS_JOB / IMPORT_JOB / ACK_JOB in tests_e2e/harness.py"
     )
-    assert functions, "the status job function is not declared"
+    return ids
+
+
+def setup_world(rpc, retailers=8, products=3):
+    """Retry pattern for fast tests, storable products with stock, retailers."""
     rpc.write(
-        "queue.job.function", functions, {"edit_retry_pattern": str(FAST_RETRY_PATTERN)}
+        "queue.job.function",
+        job_functions(rpc, STATUS_JOB),
+        {"edit_retry_pattern": str(FAST_RETRY_PATTERN)},
     )
     company_id = rpc.read("res.users", [rpc.uid], ["company_id"])[0]["company_id"][0]
     if "stock_move_sms_validation" in rpc.call("res.company", "fields_get", []):
@@ -671,26 +754,33 @@ def setup_world(rpc, retailers=8):
     warehouse = rpc.search_read(
         "stock.warehouse", [("company_id", "=", company_id)], ["lot_stock_id"], limit=1
     )[0]
-    product_id = rpc.create(
+    names = ["Sunflower oil 1 l", "Black tea 100 bags", "Rice 5 kg", "Sugar 1 kg"]
+    product_ids = rpc.create(
         "product.product",
-        {
-            "name": "Sunflower oil 1 l (e2e)",
-            "type": "consu",
-            "is_storable": True,
-            "list_price": 95.0,
-        },
+        [
+            {
+                "name": f"{names[n % len(names)]} (e2e {n})",
+                "type": "consu",
+                "is_storable": True,
+                "list_price": 95.0 + 10 * n,
+            }
+            for n in range(products)
+        ],
     )
-    quant = rpc.call(
-        "stock.quant",
-        "create",
-        {
-            "product_id": product_id,
-            "location_id": warehouse["lot_stock_id"][0],
-            "inventory_quantity": 1_000_000,
-        },
-        context={"inventory_mode": True},
-    )
-    rpc.call("stock.quant", "action_apply_inventory", [quant])
+    quants = [
+        rpc.call(
+            "stock.quant",
+            "create",
+            {
+                "product_id": product_id,
+                "location_id": warehouse["lot_stock_id"][0],
+                "inventory_quantity": 1_000_000,
+            },
+            context={"inventory_mode": True},
+        )
+        for product_id in product_ids
+    ]
+    rpc.call("stock.quant", "action_apply_inventory", quants)
     partner_ids = rpc.create(
         "res.partner",
         [
@@ -698,55 +788,106 @@ def setup_world(rpc, retailers=8):
             for n in range(retailers)
         ],
     )
-    return World(company_id, warehouse["id"], product_id, partner_ids)
+    return World(company_id, warehouse["id"], product_ids, partner_ids)
+
+
+def create_user(rpc, login, groups):
+    """An internal user with ``groups`` (XML ids) and :data:`PASSWORD`; returns an
+    :class:`OdooRPC` logged in as that user."""
+    group_ids = []
+    for xmlid in groups:
+        module, name = xmlid.split(".")
+        group_ids += [
+            row["res_id"]
+            for row in rpc.search_read(
+                "ir.model.data",
+                [
+                    ("module", "=", module),
+                    ("name", "=", name),
+                    ("model", "=", "res.groups"),
+                ],
+                ["res_id"],
+            )
+        ]
+    assert len(group_ids) == len(groups), f"groups not found: {groups}"
+    rpc.create(
+        "res.users",
+        {
+            "name": login.replace("_", " ").title(),
+            "login": login,
+            "email": f"{login}@example.com",
+            "password": PASSWORD,
+            "groups_id": [(6, 0, group_ids)],
+        },
+    )
+    return OdooRPC(rpc.url, rpc.db, login, PASSWORD)
 
 
 def create_config(rpc, sandbox, name, **values):
-    """A Cartona configuration pointing at the sandbox (admin is a manager)."""
+    """A Cartona configuration pointing at the sandbox (admin is a manager); no
+    automatic pull, so a test's feed is read when the test presses Pull Orders."""
     vals = {
         "name": name,
         "api_base_url": sandbox.base_url,
         "allow_local_sandbox": True,  # the sandbox listens on 127.0.0.1
         "auth_token": sandbox.token,
         "timeout": 2,
+        "pull_interval": 0,
     }
-    if "pull_interval" in rpc.call("marketplace.config", "fields_get", []):
-        vals["pull_interval"] = 0  # no automatic pull from the outbound tests' feed
     vals.update(values)
     return rpc.create("marketplace.config", vals)
 
 
 @dataclass
 class Order:
-    """One marketplace order known to both systems."""
+    """One marketplace order known to both systems, and what the test expects of it.
+
+    ``lines``: Cartona's lines at the end (``{Cartona line id: amount}``, cancelled
+    lines left out), checked when set. ``closed_at``: when Cartona itself put the
+    order in a terminal status (a retailer cancellation); nothing may be sent after.
+    """
 
     id: int
     hashed_id: str
     delivered_by: str
     payment_method: str
     plan: str = ""
-    expected: str = st.PENDING
+    expected: str = "pending"
     histories: list = field(default_factory=list)
     sync_status: str = "synced"
+    lines: dict | None = None
+    closed_at: float | None = None
 
     @property
     def by_cartona(self):
-        return self.delivered_by == st.DELIVERED_BY_CARTONA
+        return self.delivered_by == "delivered_by_cartona"
+
+
+def expect(orders, plan, status, histories, sync_status="synced"):
+    """What the test expects of ``orders`` at the end: a plan name (for messages),
+    the Cartona status, the allowed status histories, the sync status."""
+    for order in orders:
+        order.plan, order.expected, order.histories = plan, status, histories
+        order.sync_status = sync_status
 
 
 PAYMENT_AMOUNTS = {
-    st.PAYMENT_STANDARD: {},
-    st.PAYMENT_INSTALLMENT: {"installment_cost": 900},
-    st.PAYMENT_WALLET_TOP_UP: {"wallet_top_up": 50},
-    st.PAYMENT_CARTONA_CREDIT: {"cartona_credit": 100},
+    "standard": {},
+    "installment": {"installment_cost": 900},
+    "wallet_top_up": {"wallet_top_up": 50},
+    "cartona_credit": {"cartona_credit": 100},
 }
 
 
-def create_orders(rpc, sandbox, world, config_id, specs, prefix="E", qty=3):
-    """Create draft marketplace orders in Odoo and the same orders in the sandbox.
+def create_orders(
+    rpc, sandbox, world, config_id, specs, prefix="E", qty=3, marketplace=True
+):
+    """Create draft orders linked by hand to the same orders in the sandbox.
 
     ``specs`` is a list of ``(delivered_by, payment_method)``; returns
-    :class:`Order` objects in the same order.
+    :class:`Order` objects in the same order. Without ``marketplace`` they are
+    ordinary orders carrying their Cartona fields, until a test turns them into
+    marketplace orders (a state reached without any push).
     """
     hashed = [f"{prefix}{next(_hashed_ids):05d}" for _spec in specs]
     vals_list = []
@@ -757,12 +898,12 @@ def create_orders(rpc, sandbox, world, config_id, specs, prefix="E", qty=3):
             {
                 "partner_id": world.partner_ids[index % len(world.partner_ids)],
                 "warehouse_id": world.warehouse_id,
-                "is_marketplace_order": True,
+                "is_marketplace_order": marketplace,
                 "cartona_id": hashed_id,
                 "marketplace_config_id": config_id,
                 "delivered_by": delivered_by,
                 "marketplace_payment_method": payment,
-                "marketplace_status": st.PENDING,
+                "marketplace_status": "pending",
                 "order_line": [
                     (0, 0, {"product_id": world.product_id, "product_uom_qty": qty})
                 ],
@@ -775,7 +916,7 @@ def create_orders(rpc, sandbox, world, config_id, specs, prefix="E", qty=3):
         sandbox.state.add_order(
             {
                 "hashed_id": hashed_id,
-                "status": st.PENDING,
+                "status": "pending",
                 "delivered_by": delivered_by,
                 "retailer": {"retailer_name": "e2e", "retailer_code": "E2E"},
                 "order_details": [
@@ -807,6 +948,8 @@ ORDER_FIELDS = [
     "marketplace_status",
     "marketplace_sync_status",
     "marketplace_error_message",
+    "marketplace_shipped",
+    "marketplace_cartona_lines",
 ]
 
 
@@ -825,9 +968,9 @@ def jobs(db, orders=None, states=None):
         # queue_job stores the JSON text as a jsonb string: unwrap it first.
         "SELECT uuid, state, (records #>> '{}')::jsonb -> 'ids', retry, worker_pid, "
         "result, exc_info "
-        "FROM queue_job WHERE channel = %s AND method_name = %s"
+        "FROM queue_job WHERE channel = %s AND model_name = %s AND method_name = %s"
     )
-    params = [CHANNEL, JOB_METHOD]
+    params = [CHANNEL, *STATUS_JOB]
     if states:
         query += " AND state IN %s"
         params.append(tuple(states))
@@ -843,27 +986,44 @@ def open_jobs(rpc, orders=None):
     return jobs(rpc.db, orders, OPEN_JOB_STATES)
 
 
-def order_requests(sandbox, hashed_id):
-    """Status requests the sandbox received for one order, oldest first."""
-    return [
-        r
-        for r in sandbox.state.requests
-        if r["endpoint"] == f"{SINGLE_ENDPOINT}{hashed_id}"
-        or (
-            r["endpoint"].rstrip("/") == SINGLE_ENDPOINT.rstrip("/")
-            and isinstance(r["body"], list)
-            and any(i.get("hashed_id") == hashed_id for i in r["body"])
-        )
-    ]
+def _items(request, hashed_id):
+    """The items of a bulk request (status or details) that concern ``hashed_id``."""
+    body = request["body"]
+    if not isinstance(body, list):
+        return []
+    return [i for i in body if isinstance(i, dict) and i.get("hashed_id") == hashed_id]
 
 
 def _sent_statuses(request, hashed_id):
-    body = request["body"]
-    if isinstance(body, dict):
-        return [body.get("status")]
-    if isinstance(body, list):
-        return [i.get("status") for i in body if i.get("hashed_id") == hashed_id]
-    return []
+    """The statuses a request asks for the order (acknowledgements left out)."""
+    if request["endpoint"] == f"{SINGLE_ENDPOINT}{hashed_id}":
+        statuses = [request["body"].get("status")]
+    elif request["endpoint"] == STATUS_PATH:
+        statuses = [i.get("status") for i in _items(request, hashed_id)]
+    else:
+        statuses = []
+    return [status for status in statuses if status != SYNCED]
+
+
+def order_requests(sandbox, hashed_id, requests_=None):
+    """What Odoo asked Cartona to change on one order, oldest first: its status
+    requests and its ``update-order-details`` requests (acknowledgements, which
+    change nothing, left out). ``requests_``: the sandbox's requests, read once."""
+    return [
+        r
+        for r in (sandbox.state.requests if requests_ is None else requests_)
+        if _sent_statuses(r, hashed_id)
+        or (r["endpoint"] == DETAILS_PATH and _items(r, hashed_id))
+    ]
+
+
+def _answered(request):
+    """Whether Odoo received Cartona's success answer to the request."""
+    return (
+        request["fault"] is None
+        and bool(request["status"])
+        and (200 <= request["status"] < 300)
+    )
 
 
 def converged(rpc, sandbox, orders):
@@ -933,10 +1093,14 @@ def wait_jobs_done(rpc, orders, timeout=120, server=None):
 
 
 def sync_logs(rpc, orders):
-    """Outbound status logs of the orders, by order id, oldest first."""
+    """Outbound status and lines logs of the orders, by order id, oldest first."""
     rows = rpc.search_read(
         "marketplace.sync.log",
-        [("order_id", "in", [o.id for o in orders]), ("direction", "=", "outbound")],
+        [
+            ("order_id", "in", [o.id for o in orders]),
+            ("direction", "=", "outbound"),
+            ("operation", "in", ("status_push", "details_push")),
+        ],
         ["order_id", "operation", "status_sent", "outcome", "status_code", "job_uuid"],
         order="id asc",
     )
@@ -951,23 +1115,30 @@ def check_orders(rpc, sandbox, orders, strict_requests=True):
 
     - Odoo shows the expected Cartona status and sync status;
     - the sandbox has the same status, reached through one of the allowed histories:
-      each status exactly once, every step an edge of Cartona's graph;
-    - nothing forbidden was sent (Cartona-delivered orders: cancellations only), and
-      no status Cartona did not end up applying;
+      each status exactly once, every step a row of Cartona's documented order
+      cycle (``tests_unit/documented.py``, not the addon's own table);
+    - nothing forbidden was sent (Cartona-delivered orders: cancellations only, as
+      documented), no status Cartona did not end up applying, and nothing at all
+      once the order was closed (a terminal status sent, or Cartona's own);
     - Odoo logged exactly one success per status Cartona applied;
+    - with ``lines`` expected: Cartona's lines are those, Odoo records the same,
+      and they are what Odoo wants (what left once shipped, else what was ordered);
     - with ``strict_requests``: Cartona answered each applied status with a success
       exactly once (a re-send after a lost answer is the only other success, and it
-      is a no-op), and every request of the order has a sync log row.
+      is a no-op), no lines request was answered twice with the same changes, Odoo
+      logged one success per answered lines request, and every request of the order
+      has a sync log row.
     """
     problems = []
     rows = read_orders(rpc, orders)
     logs = sync_logs(rpc, orders)
     states = sandbox.state.orders
+    all_requests = sandbox.state.requests
     for order in orders:
         row = rows[order.id]
         name = f"{row['name']} ({order.hashed_id}, {order.plan})"
         history = sandbox.state.status_history(order.hashed_id)
-        requests_ = order_requests(sandbox, order.hashed_id)
+        requests_ = order_requests(sandbox, order.hashed_id, all_requests)
         sent = [s for r in requests_ for s in _sent_statuses(r, order.hashed_id)]
         if row["marketplace_status"] != order.expected:
             problems.append(
@@ -987,41 +1158,141 @@ def check_orders(rpc, sandbox, orders, strict_requests=True):
             problems.append(f"{name}: history {history} not in {order.histories}")
         if len(set(history)) != len(history):
             problems.append(f"{name}: a status was applied twice: {history}")
-        previous = st.PENDING
+        previous = "pending"
         for status in history:
-            if not st.can_transition(previous, status):
-                problems.append(f"{name}: {previous} -> {status} is not in the graph")
+            if status not in doc.ORDER_CYCLE.get(previous, ()):
+                problems.append(
+                    f"{name}: {previous} -> {status} is not in Cartona's order cycle"
+                )
             previous = status
-        if order.by_cartona and set(sent) - st.CARTONA_DELIVERED_PUSHABLE:
+        if order.by_cartona and set(sent) - doc.CARTONA_DELIVERED_SUPPLIER_MAY_POST:
             problems.append(f"{name}: delivered by Cartona but Odoo sent {sent}")
         if set(sent) - set(history):
             problems.append(f"{name}: sent {sent}, Cartona applied only {history}")
+        late = _sent_after_closing(requests_, order)
+        if late:
+            problems.append(
+                f"{name}: sent after the order was closed: "
+                f"{[(r['endpoint'], r['body']) for r in late]}"
+            )
         order_logs = logs.get(order.id, [])
         successes = Counter(
-            log["status_sent"] for log in order_logs if log["outcome"] == "success"
+            log["status_sent"]
+            for log in order_logs
+            if log["operation"] == "status_push" and log["outcome"] == "success"
         )
         if successes != Counter(history):
             problems.append(
                 f"{name}: logged successes {dict(successes)} != applied {history}"
             )
+        if order.lines is not None:
+            problems += _content_problems(rpc, name, order, row, states)
         if strict_requests:
-            answered = Counter(
-                s
-                for r in requests_
-                if r["fault"] is None and r["status"] and 200 <= r["status"] < 300
-                for s in _sent_statuses(r, order.hashed_id)
-            )
-            if answered != Counter(history):
-                problems.append(
-                    f"{name}: successful answers {dict(answered)} != applied {history}"
-                )
-            exchanged = [log for log in order_logs if log["outcome"] != "blocked"]
-            if len(exchanged) != len(requests_):
-                problems.append(
-                    f"{name}: {len(requests_)} requests but {len(exchanged)} logs"
-                )
+            problems += _request_problems(name, order, requests_, order_logs, history)
+    return problems
+
+
+def _sent_after_closing(requests_, order):
+    """Requests for the order after it was closed: after Cartona closed it itself
+    (``order.closed_at``), or after the first request sending a terminal status,
+    which only re-sends of that status (its answer may have been lost) may follow."""
+    terminal, late = None, []
+    for request in requests_:
+        statuses = _sent_statuses(request, order.hashed_id)
+        if order.closed_at is not None and request["time"] >= order.closed_at:
+            late.append(request)
+        elif terminal is not None:
+            if statuses != [terminal]:
+                late.append(request)
+        else:
+            terminal = next((s for s in statuses if s in doc.TERMINAL), None)
+    return late
+
+
+def _content_problems(rpc, name, order, row, states):
+    """Cartona's lines against the test's expectation, Odoo's record of them and
+    what Odoo's order lines want."""
+    problems = []
+    cartona = {
+        line["id"]: line["amount"] for line in states[order.hashed_id]["order_details"]
+    }
+    if cartona != order.lines:
+        problems.append(f"{name}: Cartona's lines {cartona} != expected {order.lines}")
+    recorded = {
+        int(ref): line["amount"]
+        for ref, line in (row["marketplace_cartona_lines"] or {}).items()
+        if not line.get("cancelled")
+    }
+    if recorded != cartona:
+        problems.append(f"{name}: Odoo records {recorded}, Cartona has {cartona}")
+    wanted = {}
+    for line in rpc.search_read(
+        "sale.order.line",
+        [("order_id", "=", order.id), ("cartona_line_ref", "!=", False)],
+        ["cartona_line_ref", "product_uom_qty", "qty_delivered"],
+    ):
+        amount = line[
+            "qty_delivered" if row["marketplace_shipped"] else "product_uom_qty"
+        ]
+        if amount:
+            wanted[int(line["cartona_line_ref"])] = amount
+    if wanted != cartona:
+        problems.append(f"{name}: Odoo's lines want {wanted}, Cartona has {cartona}")
+    return problems
+
+
+def _request_problems(name, order, requests_, order_logs, history):
+    problems = []
+    answered = Counter(
+        s for r in requests_ if _answered(r) for s in _sent_statuses(r, order.hashed_id)
+    )
+    if answered != Counter(history):
+        problems.append(
+            f"{name}: successful answers {dict(answered)} != applied {history}"
+        )
+    details = Counter(
+        json.dumps(item["order_details"], sort_keys=True)
+        for r in requests_
+        if r["endpoint"] == DETAILS_PATH and _answered(r)
+        for item in _items(r, order.hashed_id)
+    )
+    twice = [changes for changes, count in details.items() if count > 1]
+    if twice:
+        problems.append(f"{name}: the same lines accepted twice: {twice}")
+    logged = sum(
+        1
+        for log in order_logs
+        if log["operation"] == "details_push" and log["outcome"] == "success"
+    )
+    if logged != details.total():
+        problems.append(
+            f"{name}: {details.total()} lines requests answered, {logged} logged"
+        )
+    exchanged = [log for log in order_logs if log["outcome"] != "blocked"]
+    if len(exchanged) != len(requests_):
+        problems.append(f"{name}: {len(requests_)} requests but {len(exchanged)} logs")
     return problems
 
 
 def failed_jobs(rpc, orders):
     return jobs(rpc.db, orders, ("failed",))
+
+
+def inbound_jobs(db, states=OPEN_JOB_STATES):
+    """How many import and acknowledgement jobs are in ``states``."""
+    return sql(
+        db,
+        "SELECT count(*) FROM queue_job "
+        "WHERE (model_name, method_name) IN %s AND state IN %s",
+        ((IMPORT_JOB, ACK_JOB), tuple(states)),
+    )[0][0]
+
+
+def wait_inbound_jobs(db, timeout=300):
+    """Wait until no import or acknowledgement job is left to run."""
+    wait_until(
+        lambda: not inbound_jobs(db),
+        timeout,
+        interval=1,
+        message=lambda: f"{inbound_jobs(db)} inbound jobs open",
+    )
