@@ -89,7 +89,7 @@ class MarketplaceOrderSync(models.AbstractModel):
         except (errors.TransientError, errors.ProtocolError) as exc:
             # A malformed answer may hide an applied change: retrying is safe, since
             # the next plan starts from what Cartona is known to have.
-            return self._retry_later(order, exc)
+            return self._retry_later(order, exc, step)
         except errors.CartonaError as exc:
             message = self._error_text(order, exc, step)
             self._set_result(order, "error", message)
@@ -197,14 +197,22 @@ class MarketplaceOrderSync(models.AbstractModel):
         return outbound.view_to_json(view)
 
     @api.model
-    def _retry_later(self, order, error):
+    def _retry_later(self, order, error, step=None):
         """Transient failure: retry through queue_job, or give up on the last attempt.
 
         The job's transaction is rolled back before a retry, so the order's state and
         the attempt's log are written again after the rollback. The last attempt ends
         the job normally, leaving the order in error with the reason. People read
         what happened and when Odoo tries again; the technical detail is in the log.
+
+        Re-sending a status, an amount or a cancellation Cartona may already have
+        applied changes nothing; re-sending a new line would add it twice. Lines
+        added in Odoo are therefore sent at most once: when Cartona may have got them
+        (no answer, an unreadable one) they count as sent, and the next answer or
+        pull that lists them links them.
         """
+        if step is not None and step.new_keys and self._maybe_applied(error):
+            self._mark_sent(order, [int(key) for key in step.new_keys])
         job = self._current_job()
         if job and job.max_retries and job.retry + 1 >= job.max_retries:
             message = order.env._(
@@ -230,6 +238,26 @@ class MarketplaceOrderSync(models.AbstractModel):
         raise RetryableJobError(
             f"{error} (retried)", seconds=getattr(error, "retry_after", None)
         ) from error
+
+    @api.model
+    def _maybe_applied(self, error):
+        """Whether Cartona may have applied the request that failed with ``error``:
+        no answer came back, or one that could not be read."""
+        if isinstance(error, errors.ProtocolError):
+            return True
+        return isinstance(error, errors.TransientError) and error.status_code is None
+
+    @api.model
+    def _mark_sent(self, order, line_ids):
+        """Lines added in Odoo that Cartona may have got: never sent again, even
+        once the job's transaction is rolled back for its retry."""
+        vals = {"cartona_line_sent": True}
+        order.order_line.browse(line_ids).exists().write(vals)
+        keep_after_job_rollback(
+            self.env,
+            lambda env: env["sale.order.line"].browse(line_ids).exists().write(vals),
+            f"the lines {line_ids} sent to Cartona",
+        )
 
     @api.model
     def _unreachable_text(self, order, error):
@@ -328,17 +356,32 @@ class MarketplaceOrderSync(models.AbstractModel):
                 return user, user.lang, user.tz
         elif salesperson[0]:
             return Users.browse(salesperson[0]), salesperson[1], salesperson[2]
-        company = order.company_id
-        group = self.env.ref("cartona_marketplace.group_marketplace_manager")
-        for user in order.marketplace_config_id.user_id | group.users.sorted("id"):
-            if (
-                user.active
-                and not user.share
-                and user.id != SUPERUSER_ID
-                and company in user.company_ids
-            ):
-                return user, user.lang, user.tz
-        return Users, company.partner_id.lang, None
+        # The account's responsible, else a Marketplace Manager of the company: one
+        # statement, whatever the number of managers.
+        self.env.cr.execute(
+            """
+            SELECT u.id, p.lang, p.tz
+              FROM res_users u
+              JOIN res_partner p ON p.id = u.partner_id
+             WHERE u.active AND NOT u.share AND u.id != %(root)s
+               AND (u.id = %(responsible)s OR (
+                    u.id IN (SELECT uid FROM res_groups_users_rel WHERE gid = %(group)s)
+                    AND u.id IN (SELECT user_id FROM res_company_users_rel
+                                  WHERE cid = %(company)s)))
+             ORDER BY u.id = %(responsible)s DESC, u.id
+             LIMIT 1
+            """,
+            {
+                "root": SUPERUSER_ID,
+                "responsible": order.marketplace_config_id.user_id.id or 0,
+                "group": self.env.ref("cartona_marketplace.group_marketplace_manager").id,
+                "company": order.company_id.id,
+            },
+        )
+        row = self.env.cr.fetchone()
+        if row:
+            return Users.browse(row[0]), row[1], row[2]
+        return Users, order.company_id.partner_id.lang, None
 
     @api.model
     def _for_reader(self, order, salesperson=None):

@@ -51,7 +51,11 @@ def keep_after_job_rollback(env, write, what):
     def write_again():
         try:
             with registry.cursor() as cr:
-                write(api.Environment(cr, SUPERUSER_ID, {}))
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                write(env)
+                # The commit flushes the environments the transaction still holds,
+                # by weak reference: one no longer used would be dropped unflushed.
+                env.flush_all()
         except Exception:
             _logger.exception("Could not keep %s after the job's rollback", what)
 

@@ -59,6 +59,9 @@ class _Meta:
     acked: int = 0
     history: list = field(default_factory=list)
     internal: dict = field(default_factory=dict)
+    #: Ids of the lines the supplier cancelled: gone from the order's lines, and
+    #: cancelling one again changes nothing (``cancelled`` is a flag, section 3.4).
+    cancelled_lines: set = field(default_factory=set)
 
     @property
     def in_feed(self):
@@ -370,6 +373,10 @@ class SandboxState:
             result = []
             for hashed_id, lines in planned:
                 order = self._orders[hashed_id]
+                kept = {line["id"] for line in lines}
+                self._meta[hashed_id].cancelled_lines |= {
+                    line["id"] for line in order["order_details"]
+                } - kept
                 order["order_details"] = lines
                 order["total_price"] = _total(lines)
                 result.append(
@@ -549,6 +556,7 @@ class SandboxState:
                 {"hashed_id": hashed_id, "allowed": sorted(rules.DETAILS_EDITABLE)},
             )
         lines = copy.deepcopy(order["order_details"])
+        cancelled = self._meta[hashed_id].cancelled_lines
         for change in item["order_details"]:
             if not isinstance(change, dict):
                 raise SandboxRejection(
@@ -557,7 +565,7 @@ class SandboxState:
             if change.get("id") is None:
                 lines.append(self._new_line(hashed_id, change))
             else:
-                lines = _edit_line(hashed_id, lines, change)
+                lines = _edit_line(hashed_id, lines, change, cancelled)
         return lines
 
     def _new_line(self, hashed_id, change):
@@ -602,20 +610,30 @@ class SandboxState:
         return None
 
 
-def _edit_line(hashed_id, lines, change):
-    """``lines`` with the existing line ``change['id']`` edited or cancelled."""
-    index = next(
-        (i for i, line in enumerate(lines) if line["id"] == change["id"]), None
-    )
-    if index is None:
-        raise SandboxRejection(
-            422,
-            f"order detail {change['id']!r} is not part of order {hashed_id!r}",
-        )
+def _edit_line(hashed_id, lines, change, cancelled_ids=frozenset()):
+    """``lines`` with the existing line ``change['id']`` edited or cancelled.
+
+    A line the supplier cancelled before stays cancelled: cancelling it again is no
+    change, editing it is refused.
+    """
     cancelled = change.get("cancelled", False)
     if not isinstance(cancelled, bool):
         raise SandboxRejection(
             422, f"cancelled must be true or false, got {cancelled!r}"
+        )
+    index = next(
+        (i for i, line in enumerate(lines) if line["id"] == change["id"]), None
+    )
+    if index is None and change["id"] in cancelled_ids:
+        if cancelled:
+            return lines
+        raise SandboxRejection(
+            422, f"order detail {change['id']!r} of order {hashed_id!r} is cancelled"
+        )
+    if index is None:
+        raise SandboxRejection(
+            422,
+            f"order detail {change['id']!r} is not part of order {hashed_id!r}",
         )
     if cancelled:
         return lines[:index] + lines[index + 1 :]

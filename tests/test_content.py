@@ -373,6 +373,38 @@ class TestContent(InboundCase):
         outcomes = self._logs("details_push", order_id=order.id).mapped("outcome")
         self.assertEqual(outcomes, ["transient_error", "success"])
 
+    def test_a_new_line_cartona_may_have_got_is_never_sent_twice(self):
+        """The answer to a new line is lost: Cartona may have added it. It is not
+        sent again (a retailer billed twice); the next pull that lists it links it."""
+        order = self._approved()
+        biscuit = self.env["product.product"].create(
+            {"name": "Biscuits", "default_code": "4820", "type": "consu"}
+        )
+        order.with_context(**NO_SYNC).write(
+            {
+                "order_line": [
+                    Command.create(
+                        {"product_id": biscuit.id, "product_uom_qty": 1, "price_unit": 9}
+                    )
+                ]
+            }
+        )
+        self.sandbox.state.add_fault("drop", count=1, apply=True, path=DETAILS)
+        self.assertIsInstance(self._perform_like_queue_job(order), RetryableJobError)
+        line = self._order_line(order, biscuit)
+        self.assertTrue(line.cartona_line_sent, "kept after the job's rollback")
+        self._run_job(order)
+        added = [
+            detail
+            for detail in self.sandbox.state.orders[order.cartona_id]["order_details"]
+            if detail["internal_product_id"] == "4820"
+        ]
+        self.assertEqual(len(added), 1, "added once")
+        self.assertNotEqual(order.marketplace_sync_status, "error")
+        self.sandbox.state.set_status(order.cartona_id, "approved")  # back in the feed
+        self._sync()
+        self.assertEqual(line.cartona_line_ref, str(added[0]["id"]))
+
     def test_a_rejected_edit_is_an_error_with_cartonas_message(self):
         order = self._approved()
         order.with_context(**NO_SYNC).order_line.filtered(

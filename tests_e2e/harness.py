@@ -498,6 +498,9 @@ class OdooRPC:
     def search(self, model, domain, **kwargs):
         return self.call(model, "search", domain, **kwargs)
 
+    def search_count(self, model, domain):
+        return self.call(model, "search_count", domain)
+
     def search_read(self, model, domain, fields, **kwargs):
         return self.call(model, "search_read", domain, fields, **kwargs)
 

@@ -43,8 +43,6 @@ def catalog_sandbox():
 
 @pytest.fixture
 def catalog(rpc):
-    if not rpc.has_model(LISTING):
-        pytest.skip(f"no catalog: {LISTING} is not installed")
     functions = rpc.search(
         "queue.job.function",
         [

@@ -67,9 +67,9 @@ STATUS_FAULTS = [
     {"kind": "drop", "ratio": 0.05, "count": 8, "seed": 13},
     {"kind": "drop", "ratio": 0.05, "count": 8, "apply": True, "seed": 14},
 ]
-#: Armed on update-order-details: the same, but never after Cartona applied the
-#: request (see test_lost_answer_of_a_line_cancellation below).
-DETAILS_FAULTS = [fault for fault in STATUS_FAULTS if not fault.get("apply")]
+#: Armed on update-order-details: the same, applied-then-lost included (a re-sent
+#: amount or cancellation changes nothing on Cartona).
+DETAILS_FAULTS = STATUS_FAULTS
 
 
 @pytest.fixture
@@ -355,14 +355,6 @@ def test_content_of_100_imported_orders_reaches_cartona(
     assert {(e, k) for e in ("status", "details") for k in kinds} <= set(fired), fired
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Found by this suite, for the reconciler: Cartona applied a line "
-    "cancellation, its answer was lost; the retry cancels the line again and the "
-    "sandbox refuses a line it no longer lists (422 'order detail ... is not part "
-    "of order'): the order stays in error. Remove this mark once a re-sent "
-    "cancellation settles.",
-)
 def test_lost_answer_of_a_line_cancellation(
     rpc, salesperson, odoo, world, feed_sandbox
 ):
