@@ -374,7 +374,9 @@ class MarketplaceOrderSync(models.AbstractModel):
             {
                 "root": SUPERUSER_ID,
                 "responsible": order.marketplace_config_id.user_id.id or 0,
-                "group": self.env.ref("cartona_marketplace.group_marketplace_manager").id,
+                "group": self.env.ref(
+                    "cartona_marketplace.group_marketplace_manager"
+                ).id,
                 "company": order.company_id.id,
             },
         )

@@ -384,7 +384,11 @@ class TestContent(InboundCase):
             {
                 "order_line": [
                     Command.create(
-                        {"product_id": biscuit.id, "product_uom_qty": 1, "price_unit": 9}
+                        {
+                            "product_id": biscuit.id,
+                            "product_uom_qty": 1,
+                            "price_unit": 9,
+                        }
                     )
                 ]
             }

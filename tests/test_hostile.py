@@ -217,9 +217,7 @@ class TestHostileFeed(InboundCase):
         with trap_jobs() as trap:
             self.config.with_user(self.manager).action_pull_orders()
             imports = [
-                job
-                for job in trap.enqueued_jobs
-                if job.method_name == "_import_order"
+                job for job in trap.enqueued_jobs if job.method_name == "_import_order"
             ]
             self.assertEqual(len(imports), 1, "the good entry only")
             self._run_jobs(trap)

@@ -980,7 +980,9 @@ def test_command_line_serves_the_demo(tmp_path):
 def test_cancelling_a_cancelled_line_again_changes_nothing(sandbox):
     """``cancelled`` is a flag (section 3.4): a retry after a lost answer is a no-op,
     an edit of the cancelled line is refused."""
-    body = [{"hashed_id": STANDARD, "order_details": [{"id": 5550101, "cancelled": True}]}]
+    body = [
+        {"hashed_id": STANDARD, "order_details": [{"id": 5550101, "cancelled": True}]}
+    ]
     assert api(sandbox, "POST", "order/update-order-details", body).status_code == 200
     lines = sandbox.state.order(STANDARD)["order_details"]
     assert api(sandbox, "POST", "order/update-order-details", body).status_code == 200
@@ -989,5 +991,9 @@ def test_cancelling_a_cancelled_line_again_changes_nothing(sandbox):
     response = api(sandbox, "POST", "order/update-order-details", edit)
     assert response.status_code == 422
     assert "cancelled" in response.json()["error"]
-    unknown = [{"hashed_id": STANDARD, "order_details": [{"id": 42, "cancelled": True}]}]
-    assert api(sandbox, "POST", "order/update-order-details", unknown).status_code == 422
+    unknown = [
+        {"hashed_id": STANDARD, "order_details": [{"id": 42, "cancelled": True}]}
+    ]
+    assert (
+        api(sandbox, "POST", "order/update-order-details", unknown).status_code == 422
+    )
