@@ -23,6 +23,7 @@ from odoo.addons.queue_job.job import Job
 from ..cartona import errors, outbound, payloads, statuses
 from ..cartona.client import UPDATE_DETAILS, UPDATE_STATUS
 from .marketplace_sync_log import keep_after_job_rollback
+from .sale_order import MANAGER_GROUP
 
 _logger = logging.getLogger(__name__)
 
@@ -66,10 +67,12 @@ class MarketplaceOrderSync(models.AbstractModel):
         # warehouse user validating a delivery may not read Cartona accounts). The
         # job's user stays the author of its note and the user of its log.
         order = order.sudo()
-        # The row lock, and who reads about the order, in one statement.
-        salesperson = self._lock_with_salesperson(order)
-        if salesperson is None:
+        # The row lock, who reads about the order and who writes its notes, in one
+        # statement.
+        row = self._lock_with_salesperson(order)
+        if row is None:
             return "order deleted"
+        salesperson, author_id = row[:3], row[3]
         order.invalidate_recordset()
         order.fetch(ORDER_FIELDS)
         # What people read about the order is written in its responsible's language.
@@ -95,7 +98,9 @@ class MarketplaceOrderSync(models.AbstractModel):
             self._set_result(order, "error", message)
             return message
         more = len(plan.steps) > 1
-        self._accepted(order, step, answer, "syncing" if more else "synced")
+        self._accepted(
+            order, step, answer, "syncing" if more else "synced", author_id=author_id
+        )
         if more:
             order._enqueue_status_sync(mapping)
             return f"sent {self._step_name(step)}; {len(plan.steps) - 1} more queued"
@@ -139,8 +144,11 @@ class MarketplaceOrderSync(models.AbstractModel):
         )
 
     @api.model
-    def _accepted(self, order, step, answer, sync_status="synced"):
-        """Record what Cartona took, in one write, and say so in the chatter."""
+    def _accepted(self, order, step, answer, sync_status="synced", author_id=None):
+        """Record what Cartona took, in one write, and say so in the chatter.
+
+        ``author_id`` is the partner of the user the job runs as, when the caller
+        has read it already."""
         values = {"marketplace_sync_date": fields.Datetime.now()}
         if step.kind == outbound.STEP_DETAILS:
             values["marketplace_cartona_lines"] = self._lines_after(order, step, answer)
@@ -157,10 +165,11 @@ class MarketplaceOrderSync(models.AbstractModel):
         self._set_result(order, sync_status, False, **values)
         # A log note, not message_post: nobody is notified of a routine step. Its
         # author is the user the job runs as (not the superuser of a sudo); no email
-        # address is looked up for a note that is never sent.
-        order._message_log(
+        # address is looked up for a note that is never sent. In the order's company:
+        # the note's reply-to is that company's, found without reading the user's.
+        order.with_company(order.company_id)._message_log(
             body=Markup("%s") % note,  # escaped: labels may carry anything
-            author_id=self.env.user.partner_id.id,
+            author_id=author_id or self.env.user.partner_id.id,
             email_from=False,
         )
 
@@ -322,21 +331,25 @@ class MarketplaceOrderSync(models.AbstractModel):
     @api.model
     def _lock_with_salesperson(self, order):
         """Lock the order row (see ``sale.order._marketplace_lock``) and read its
-        salesperson as :meth:`_responsible` needs it, in the same statement.
+        salesperson as :meth:`_responsible` needs it, and the partner of the job's
+        user (the author of its notes), in the same statement.
 
-        Returns ``(user id, lang, tz)`` (``(None, None, None)`` when the order has
-        no salesperson who may act), or ``None`` when the order is gone.
+        Returns ``(user id, lang, tz, author partner id)`` (the first three ``None``
+        when the order has no salesperson who may act), or ``None`` when the order
+        is gone.
         """
         return order._marketplace_lock(
             extra=SQL(
                 """
-                , u.id, p.lang, p.tz
+                , u.id, p.lang, p.tz, author.partner_id
                   FROM sale_order so
                   LEFT JOIN res_users u ON u.id = so.user_id AND u.active
                        AND NOT u.share AND u.id != %s
                   LEFT JOIN res_partner p ON p.id = u.partner_id
+                  LEFT JOIN res_users author ON author.id = %s
                 """,
                 SUPERUSER_ID,
+                self.env.uid,
             )
         )
 
@@ -374,9 +387,8 @@ class MarketplaceOrderSync(models.AbstractModel):
             {
                 "root": SUPERUSER_ID,
                 "responsible": order.marketplace_config_id.user_id.id or 0,
-                "group": self.env.ref(
-                    "cartona_marketplace.group_marketplace_manager"
-                ).id,
+                # The id alone, from the registry's cache: no query.
+                "group": self.env["ir.model.data"]._xmlid_to_res_id(MANAGER_GROUP),
                 "company": order.company_id.id,
             },
         )

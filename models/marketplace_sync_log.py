@@ -261,9 +261,11 @@ class MarketplaceSyncLog(models.Model):
         sudo: logs are read-only for users; only the integration writes them.
         With ``keep_on_rollback``, the rows are written again in a fresh transaction
         if the queue job writing them is rolled back to be retried, so that no attempt
-        goes unrecorded.
+        goes unrecorded. Created in the rows' company: the defaults are looked up
+        by company, which a job's context may not name (the user's would be read).
         """
-        logs = self.sudo().create(vals_list)
+        company_id = vals_list[0].get("company_id") if vals_list else False
+        logs = self.sudo().with_company(company_id).create(vals_list)
         if keep_on_rollback:
             keep_after_job_rollback(
                 self.env,

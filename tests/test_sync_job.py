@@ -292,9 +292,10 @@ class TestSyncJob(CartonaCase):
             self.assertEqual(large.marketplace_status, step)
         for step, (for_small, for_large) in counts.items():
             self.assertEqual(for_small, for_large, f"{step}: 1 line vs 31 lines")
-            # Lock, order, configuration, user, sync log, chatter note (2), order
+            # Lock (with the salesperson and the author), order, configuration,
+            # sync log, chatter note (the company's reply-to, the message), order
             # update: a new query in the job is a cost for every status change.
-            self.assertLessEqual(for_small, 10, step)
+            self.assertLessEqual(for_small, 7, step)
 
     def test_token_never_in_logs_or_errors(self):
         order = self._confirmed()
