@@ -49,6 +49,19 @@ class TestContent(InboundCase):
     def _order_line(self, order, product):
         return order.order_line.filtered(lambda line: line.product_id == product)
 
+    def _biscuits(self):
+        """A product the order does not hold yet: Cartona knows it as 4820."""
+        return self.env["product.product"].create(
+            {"name": "Biscuits", "default_code": "4820", "type": "consu"}
+        )
+
+    def _add_line_quietly(self, order, product, **values):
+        """A line added in Odoo, nothing sent yet: the test runs the job itself."""
+        order.with_context(**NO_SYNC).write(
+            {"order_line": [Command.create({"product_id": product.id, **values})]}
+        )
+        return self._order_line(order, product)
+
     def _requests(self, endpoint=None):
         return [
             r
@@ -257,9 +270,7 @@ class TestContent(InboundCase):
 
     def test_a_line_added_in_odoo_is_sent_once_and_linked(self):
         order = self._approved()
-        biscuit = self.env["product.product"].create(
-            {"name": "Biscuits", "default_code": "4820", "type": "consu"}
-        )
+        biscuit = self._biscuits()
         self._do(
             lambda: order.write(
                 {
@@ -299,22 +310,9 @@ class TestContent(InboundCase):
     def test_a_sent_line_is_linked_by_the_next_pull(self):
         """Cartona's answer need not name the new line: the next pull links it."""
         order = self._approved()
-        biscuit = self.env["product.product"].create(
-            {"name": "Biscuits", "default_code": "4820", "type": "consu"}
-        )
-        order.with_context(**NO_SYNC).write(
-            {
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": biscuit.id,
-                            "product_uom_qty": 2,
-                            "price_unit": 95,
-                            "cartona_line_sent": True,
-                        }
-                    )
-                ]
-            }
+        biscuit = self._biscuits()
+        self._add_line_quietly(
+            order, biscuit, product_uom_qty=2, price_unit=95, cartona_line_sent=True
         )
         self.sandbox.state.update_details(
             [
@@ -377,25 +375,10 @@ class TestContent(InboundCase):
         """The answer to a new line is lost: Cartona may have added it. It is not
         sent again (a retailer billed twice); the next pull that lists it links it."""
         order = self._approved()
-        biscuit = self.env["product.product"].create(
-            {"name": "Biscuits", "default_code": "4820", "type": "consu"}
-        )
-        order.with_context(**NO_SYNC).write(
-            {
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": biscuit.id,
-                            "product_uom_qty": 1,
-                            "price_unit": 9,
-                        }
-                    )
-                ]
-            }
-        )
+        biscuit = self._biscuits()
+        line = self._add_line_quietly(order, biscuit, product_uom_qty=1, price_unit=9)
         self.sandbox.state.add_fault("drop", count=1, apply=True, path=DETAILS)
         self.assertIsInstance(self._perform_like_queue_job(order), RetryableJobError)
-        line = self._order_line(order, biscuit)
         self.assertTrue(line.cartona_line_sent, "kept after the job's rollback")
         self._run_job(order)
         added = [
