@@ -111,6 +111,17 @@ registry.category("web_tour.tours").add("cartona_marketplace_manager_dashboard",
             trigger: ".o_kanban_record:contains(Cartona Tour)",
         },
         {
+            content: "The account's card spans the page, not a corner of it",
+            trigger: ".o_cartona_dashboard .o_kanban_record:contains(Cartona Tour)",
+            run() {
+                const card = this.anchor.getBoundingClientRect().width;
+                const page = this.anchor.closest(".o_kanban_renderer").clientWidth;
+                if (card < page * 0.6) {
+                    throw new Error(`the card is ${card}px wide on a ${page}px page`);
+                }
+            },
+        },
+        {
             content: "Counts read as people write them: 1 error, not 1 errors",
             trigger: ".o_kanban_record:contains(error in 24 h):not(:contains(errors in 24 h))",
         },
