@@ -198,7 +198,8 @@ class SaleOrder(models.Model):
         copy=False,
         readonly=True,
         help="The status of the last version pulled from Cartona, as Cartona wrote "
-        "it, unknown statuses included. Shown when it is not the Status on Cartona.",
+        "it, unknown statuses included. Shown when it is not the Status on Cartona "
+        "nor an earlier step of it.",
     )
     cartona_status_differs = fields.Boolean(compute="_compute_cartona_status_differs")
     cartona_retailer_code = fields.Char(
@@ -304,9 +305,13 @@ class SaleOrder(models.Model):
 
     @api.depends("cartona_status_raw", "marketplace_status")
     def _compute_cartona_status_differs(self):
+        # Shown when it tells something: a status Odoo does not know, or one that is
+        # not merely an earlier step of what Odoo has sent since the pull.
         for order in self:
-            order.cartona_status_differs = bool(order.cartona_status_raw) and (
-                order.cartona_status_raw != order.marketplace_status
+            raw, status = order.cartona_status_raw, order.marketplace_status
+            order.cartona_status_differs = bool(raw) and (
+                raw not in statuses.STATUSES
+                or not (status and statuses.reachable(raw, status))
             )
 
     def _compute_marketplace_sync_due(self):

@@ -185,6 +185,17 @@ class TestPeople(CartonaCase):
         order.invalidate_recordset(["marketplace_sync_due"])
         self.assertTrue(order.marketplace_sync_due)
 
+    def test_the_pulled_status_shows_only_when_it_tells_something(self):
+        order = self._make_order()
+        order.cartona_status_raw = "pending"
+        self.assertFalse(order.cartona_status_differs, "the Status on Cartona")
+        order.marketplace_status = "approved"
+        self.assertFalse(order.cartona_status_differs, "an earlier step of it")
+        order.cartona_status_raw = "cancelled_by_retailer"
+        self.assertTrue(order.cartona_status_differs, "not on the way to approved")
+        order.cartona_status_raw = "on_hold"
+        self.assertTrue(order.cartona_status_differs, "a status Odoo does not know")
+
     # ------------------------------------------------------------------
     # The people of the README
     # ------------------------------------------------------------------
