@@ -254,6 +254,15 @@ class Chromium:
         time.sleep(1)
 
     def screenshot(self, path):
+        # Passing notifications (an order assigned to the salesperson) are closed,
+        # as she would: the picture is of the screen, not of a toast over it.
+        closed = self.evaluate(
+            "(() => { const buttons = document.querySelectorAll("
+            "'.o_notification_manager .o_notification_close');"
+            " buttons.forEach((b) => b.click()); return buttons.length; })()"
+        )
+        if closed:
+            time.sleep(1)
         data = self.send("Page.captureScreenshot", format="png")["data"]
         Path(path).write_bytes(base64.b64decode(data))
 
