@@ -328,13 +328,7 @@ class MarketplaceApi(models.AbstractModel):
         self, orders, config, operation, status, items, call, direction="outbound"
     ):
         """Run ``call(client)``, log the exchange for each order, re-raise errors."""
-        exchanges = []
-        error = result = None
-        try:
-            with self._client(config, on_exchange=exchanges.append) as client:
-                result = call(client)
-        except errors.CartonaError as exc:
-            error = exc
+        result, error, exchanges = self._call(config, call)
         self._log_exchange(
             orders,
             config,
@@ -345,11 +339,31 @@ class MarketplaceApi(models.AbstractModel):
             error,
             direction=direction,
         )
+        self._raise_logged(config, error)
+        return result
+
+    @api.model
+    def _call(self, config, call):
+        """``call(client)`` with ``config``'s account, as ``(result, error,
+        exchanges)``: the core's ``CartonaError`` caught, the HTTP exchanges made
+        listed, the failed one included."""
+        exchanges = []
+        try:
+            with self._client(config, on_exchange=exchanges.append) as client:
+                return call(client), None, exchanges
+        except errors.CartonaError as exc:
+            if not exchanges and exc.exchange is not None:
+                exchanges.append(exc.exchange)
+            return None, exc, exchanges
+
+    @api.model
+    def _raise_logged(self, config, error):
+        """Once the exchange is logged: a rejected token pauses the account, and
+        the error goes on to the caller."""
         if isinstance(error, errors.AuthenticationError):
             config._set_connection_result(error)
         if error is not None:
             raise error
-        return result
 
     @api.model
     def _log_exchange(
@@ -365,7 +379,7 @@ class MarketplaceApi(models.AbstractModel):
     ):
         """One log row per order of the exchange (a bulk body: its own item)."""
         Log = self.env["marketplace.sync.log"]
-        exchange = exchanges[-1] if exchanges else getattr(error, "exchange", None)
+        exchange = exchanges[-1] if exchanges else None  # the failed one included
         by_id = {item["hashed_id"]: item for item in items}
         vals_list = []
         for order in orders:
@@ -443,20 +457,9 @@ class MarketplaceApi(models.AbstractModel):
     @api.model
     def _catalog_exchange(self, config, operation, call, message):
         """Run ``call(client)``, log its exchange, re-raise errors."""
-        exchanges = []
-        error = result = None
-        try:
-            with self._client(config, on_exchange=exchanges.append) as client:
-                result = call(client)
-        except errors.CartonaError as exc:
-            error = exc
-            if not exchanges and exc.exchange is not None:
-                exchanges.append(exc.exchange)
+        result, error, exchanges = self._call(config, call)
         self._log_catalog(config, operation, exchanges, error, message)
-        if isinstance(error, errors.AuthenticationError):
-            config._set_connection_result(error)
-        if error is not None:
-            raise error
+        self._raise_logged(config, error)
         return result
 
     @api.model

@@ -22,7 +22,7 @@ from odoo.addons.queue_job.job import Job
 
 from ..cartona import errors, outbound, payloads, statuses
 from ..cartona.client import UPDATE_DETAILS, UPDATE_STATUS
-from .marketplace_sync_log import keep_after_job_rollback
+from .marketplace_sync_log import keep_write_after_job_rollback
 from .sale_order import MANAGER_GROUP
 
 _logger = logging.getLogger(__name__)
@@ -260,13 +260,10 @@ class MarketplaceOrderSync(models.AbstractModel):
     def _mark_sent(self, order, line_ids):
         """Lines added in Odoo that Cartona may have got: never sent again, even
         once the job's transaction is rolled back for its retry."""
+        lines = order.order_line.browse(line_ids).exists()
         vals = {"cartona_line_sent": True}
-        order.order_line.browse(line_ids).exists().write(vals)
-        keep_after_job_rollback(
-            self.env,
-            lambda env: env["sale.order.line"].browse(line_ids).exists().write(vals),
-            f"the lines {line_ids} sent to Cartona",
-        )
+        lines.write(vals)
+        keep_write_after_job_rollback(lines, vals, f"the lines {line_ids} sent")
 
     @api.model
     def _unreachable_text(self, order, error):
@@ -507,11 +504,8 @@ class MarketplaceOrderSync(models.AbstractModel):
         elif had_error and not import_problem:
             self._close_alert(order)
         if keep_on_rollback:
-            order_id = order.id
-            keep_after_job_rollback(
-                self.env,
-                lambda env: env["sale.order"].browse(order_id).exists().write(vals),
-                f"the Cartona sync state of order {order_id}",
+            keep_write_after_job_rollback(
+                order, vals, f"the Cartona sync state of order {order.id}"
             )
 
     @api.model

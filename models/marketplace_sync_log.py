@@ -62,6 +62,15 @@ def keep_after_job_rollback(env, write, what):
     env.cr.postrollback.add(write_again)
 
 
+def keep_write_after_job_rollback(records, vals, what):
+    """Have ``records.write(vals)`` done again, on those that still exist, if the
+    queue job running in their environment is rolled back for a retry."""
+    model, ids = records._name, records.ids
+    keep_after_job_rollback(
+        records.env, lambda env: env[model].browse(ids).exists().write(vals), what
+    )
+
+
 class MarketplaceSyncLog(models.Model):
     _name = "marketplace.sync.log"
     _description = "Cartona Sync Log"
