@@ -609,13 +609,17 @@ class MarketplaceConfigCatalog(models.Model):
     # The job and its triggers
     # ------------------------------------------------------------------
     def _catalog_wake(self, delay=None):
-        """Queue the catalog job of each account, unless one is waiting already."""
+        """Queue the catalog job of each account, unless one is waiting already.
+
+        ``delay`` is in seconds, a fraction included (Cartona's Retry-After):
+        queue_job takes whole seconds only as an ``int``, so it gets a timedelta.
+        """
         if delay is None:
             delay = CATALOG_DELAY
         for config in self:
             config.with_delay(
                 identity_key=f"cartona-catalog-{config.id}",
-                eta=delay or None,
+                eta=timedelta(seconds=delay) if delay else None,
                 description=self.env._(
                     "Cartona: send the catalog of %(config)s",
                     # sudo: the account's name, for a storekeeper's change.
