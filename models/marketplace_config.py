@@ -11,6 +11,11 @@ from ..cartona import catalog, errors, statuses, urls
 from .marketplace_product_change import CATALOG_DELAY
 from .sale_order import CANCELLATION_REASON_SELECTION
 
+#: Attempts of a catalog job, twice queue_job's default: no person acts on a
+#: listing, each attempt sends the latest values, and an outage must not leave the
+#: catalog stale until the nightly reconcile.
+CATALOG_MAX_RETRIES = 10
+
 _logger = logging.getLogger(__name__)
 
 TOKEN_ACTIVITY = "cartona_marketplace.mail_activity_type_cartona_token_rejected"
@@ -620,6 +625,7 @@ class MarketplaceConfigCatalog(models.Model):
             config.with_delay(
                 identity_key=f"cartona-catalog-{config.id}",
                 eta=timedelta(seconds=delay) if delay else None,
+                max_retries=CATALOG_MAX_RETRIES,
                 description=self.env._(
                     "Cartona: send the catalog of %(config)s",
                     # sudo: the account's name, for a storekeeper's change.

@@ -18,6 +18,7 @@ from odoo.tools import mute_logger
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from ..models.marketplace_config import CATALOG_MAX_RETRIES
 from ..models.marketplace_product_change import CATALOG_DELAY
 from .common import CartonaCase
 
@@ -235,6 +236,7 @@ class TestCatalogPush(CatalogCase):
                 properties={
                     "identity_key": f"cartona-catalog-{self.config.id}",
                     "eta": timedelta(seconds=CATALOG_DELAY),
+                    "max_retries": CATALOG_MAX_RETRIES,
                 },
             )
 
