@@ -366,18 +366,18 @@ class MarketplaceOrderSync(models.AbstractModel):
                 return user, user.lang, user.tz
         elif salesperson[0]:
             return Users.browse(salesperson[0]), salesperson[1], salesperson[2]
-        # The account's responsible, else a Marketplace Manager of the company: one
-        # statement, whatever the number of managers.
+        # The account's responsible, else a Marketplace Manager, either a user of
+        # the order's company: one statement, whatever the number of managers.
         self.env.cr.execute(
             """
             SELECT u.id, p.lang, p.tz
               FROM res_users u
               JOIN res_partner p ON p.id = u.partner_id
              WHERE u.active AND NOT u.share AND u.id != %(root)s
-               AND (u.id = %(responsible)s OR (
-                    u.id IN (SELECT uid FROM res_groups_users_rel WHERE gid = %(group)s)
-                    AND u.id IN (SELECT user_id FROM res_company_users_rel
-                                  WHERE cid = %(company)s)))
+               AND u.id IN (SELECT user_id FROM res_company_users_rel
+                             WHERE cid = %(company)s)
+               AND (u.id = %(responsible)s OR u.id IN (
+                    SELECT uid FROM res_groups_users_rel WHERE gid = %(group)s))
              ORDER BY u.id = %(responsible)s DESC, u.id
              LIMIT 1
             """,

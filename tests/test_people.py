@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Errors people can act on: the right person, their language, a clear next step."""
 
+from odoo import Command
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
@@ -13,6 +14,7 @@ ERROR_ACTIVITY = "cartona_marketplace.mail_activity_type_cartona_sync_error"
 SALESMAN = "sales_team.group_sale_salesman"
 STOCK_USER = "stock.group_stock_user"
 MP_USER = "cartona_marketplace.group_marketplace_user"
+MP_MANAGER = "cartona_marketplace.group_marketplace_manager"
 
 
 @tagged("post_install", "-at_install")
@@ -72,6 +74,30 @@ class TestPeople(CartonaCase):
         left.active = False
         self._rejected(other)
         self.assertEqual(self._errors(other).user_id, self.seller)
+
+    def test_a_responsible_who_left_the_orders_company_is_not_told(self):
+        other_company = self.env["res.company"].create({"name": "Elsewhere"})
+        leaving = new_test_user(
+            self.env, login="cm_p_leaving", groups=f"{SALESMAN},{MP_USER}"
+        )
+        new_test_user(self.env, login="cm_p_manager", groups=f"{SALESMAN},{MP_MANAGER}")
+        self.config.user_id = leaving
+        # Moved to another company after being made the account's responsible.
+        leaving.write(
+            {
+                "company_ids": [Command.set(other_company.ids)],
+                "company_id": other_company.id,
+            }
+        )
+        order = self._make_order()
+        order.with_context(**NO_SYNC).action_confirm()
+        order.user_id = self.env.ref("base.user_root")
+        self._rejected(order)
+        told = self._errors(order).user_id
+        self.assertEqual(len(told), 1)
+        self.assertNotEqual(told, leaving)
+        self.assertTrue(told.has_group(MP_MANAGER))
+        self.assertIn(order.company_id, told.company_ids, "a manager of its company")
 
     def test_imported_orders_get_the_accounts_responsible_and_team(self):
         team = self.env["crm.team"].create({"name": "Cartona retail"})
