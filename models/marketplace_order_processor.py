@@ -17,11 +17,12 @@
 import logging
 from datetime import timedelta
 
+from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_round, plaintext2html
+from odoo.tools import float_round
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -447,8 +448,10 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             "phone": retailer.phone or False,
             "mobile": retailer.phone2 or False,
             "street": retailer.address or False,
-            # The retailer's text is text: never markup in the contact's notes.
-            "comment": plaintext2html(retailer.address_notes)
+            # The retailer's text is text: never markup in the contact's notes, nor
+            # a link (plaintext2html would make its addresses live links).
+            "comment": Markup("<p>%s</p>")
+            % Markup("<br/>").join(retailer.address_notes.splitlines())
             if retailer.address_notes
             else False,
             "country_id": self.env.ref("base.eg").id,

@@ -159,6 +159,22 @@ class TestHostileFeed(InboundCase):
         self.env.invalidate_all()
         return action
 
+    def test_a_retailers_address_notes_reach_the_partner_as_text(self):
+        hostile = (
+            '<a href="https://evil.example/login">re-enter your password</a>'
+            "<h1>Urgent</h1>"
+        )
+        retailer = dict(
+            self._payload()["retailer"], retailer_code="HX001", address_notes=hostile
+        )
+        hashed_id = self._feed(retailer=retailer)
+        self._pull_as_manager()
+        comment = self._order(hashed_id).partner_id.comment
+        self.assertNotIn("<a href", comment)
+        self.assertNotIn("<h1>", comment)
+        self.assertIn("&lt;a href=", comment)
+        self.assertIn("&lt;h1&gt;Urgent", comment)
+
     def _unreadable_logs(self):
         return self._logs("order_pull", outcome="protocol_error")
 
