@@ -94,7 +94,12 @@ class MarketplaceCatalogSync(models.AbstractModel):
         if pending or more:
             delay = 0
             if result.error is not None:
-                delay = getattr(result.error, "retry_after", None) or RESUME_DELAY
+                delay = (
+                    errors.bounded_retry_after(
+                        getattr(result.error, "retry_after", None)
+                    )
+                    or RESUME_DELAY
+                )
             config._catalog_wake(delay)
             return f"{summary}; the rest is queued"
         return summary
@@ -271,7 +276,7 @@ class MarketplaceCatalogSync(models.AbstractModel):
             return message
         raise RetryableJobError(
             f"Cartona catalog update failed: {error}",
-            seconds=getattr(error, "retry_after", None),
+            seconds=errors.bounded_retry_after(getattr(error, "retry_after", None)),
         ) from error
 
     @api.model
