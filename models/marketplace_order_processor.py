@@ -145,12 +145,21 @@ class MarketplaceOrderProcessor(models.AbstractModel):
     def _enqueue_import(self, config, data, pulled_at=None):
         """Queue the import of one checked entry; one pending job per entry version."""
         pulled_at = fields.Datetime.to_string(pulled_at or fields.Datetime.now())
+        # sudo: the import's own bookkeeping, out of everyone's reach.
+        self.env["marketplace.pulled.secret"].sudo()._keep(config, data)
         return self.with_delay(
             identity_key=f"cartona-import-{config.id}-{data.fingerprint}",
             description=self.env._(
                 "Cartona: import order %(order)s", order=data.hashed_id
             ),
-        )._import_order(config.id, data.to_job(), pulled_at)
+        )._import_order(config.id, self._job_values(data), pulled_at)
+
+    @api.model
+    def _job_values(self, data):
+        """The import job's argument for ``data``: never its pickup OTP, kept
+        apart until the job runs (queue jobs are read by whoever reads the queue)."""
+        Secret = self.env["marketplace.pulled.secret"]
+        return Secret._job_values(data)
 
     # ------------------------------------------------------------------
     # The import job
@@ -176,6 +185,7 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             data = inbound.from_job_or_payload(order)
         except inbound.InvalidOrder as exc:
             return processor._reject(config, order, exc, pulled_at)
+        data = processor.env["marketplace.pulled.secret"]._restore(config, data)
         return processor._import(config, data, pulled_at)
 
     def _marketplace_inbound(self):
@@ -198,6 +208,8 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             )
             if created:
                 return self._apply(config, order, data, outcome)
+        if not order.marketplace_imported:
+            return self._refuse_adoption(config, data, order)
         order._marketplace_lock()
         order.invalidate_recordset()
         if order.cartona_fingerprint == data.fingerprint:
@@ -213,6 +225,34 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         order.write(self._header_vals(data, pulled_at))
         self._update_lines(order, data, products, outcome)
         return self._apply(config, order, data, outcome)
+
+    @api.model
+    def _refuse_adoption(self, config, data, order):
+        """An order the import did not create has the pulled order's Cartona id (made
+        by hand, or forged): it is never taken over. The pulled order stays in the
+        feed, unacknowledged, and comes back with each pull once this is solved."""
+        problem = self.env._(
+            "Cartona order %(cartona)s was not imported: %(order)s already has its "
+            "Cartona id, and the import did not create %(order)s. A Marketplace "
+            "Manager must check %(order)s and remove its External Order ID; the next "
+            "pull then imports the order.",
+            cartona=data.hashed_id,
+            order=order.name,
+        )
+        self._log_import(
+            config,
+            self._job_values(data),
+            data.fingerprint,
+            data.hashed_id,
+            order,
+            "error",
+            self.env._(
+                "Order not imported: an order not created by the import has its id"
+            ),
+            problem,
+            status=data.status,
+        )
+        return problem
 
     @api.model
     def _request_acknowledgement(self, config, order):
@@ -255,7 +295,7 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         order.with_context(**{internal.KEY: None})._trigger_status_sync()
         self._log_import(
             config,
-            data.to_job(),
+            self._job_values(data),
             data.fingerprint,
             data.hashed_id,
             order,
@@ -282,13 +322,16 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         checked order whose products are unknown): log every reason, once per
         version; create nothing, acknowledge nothing."""
         checked = isinstance(entry, inbound.InboundOrder)
-        payload = entry.to_job() if checked else entry
+        payload = self._job_values(entry) if checked else entry
         fingerprint = (
             entry.fingerprint if checked else inbound.payload_fingerprint(entry)
         )
         order = self.env["sale.order"]
         if error.hashed_id:
-            order = self._find_order(config, error.hashed_id)
+            # Never an order the import did not create (see _refuse_adoption).
+            order = self._find_order(config, error.hashed_id).filtered(
+                "marketplace_imported"
+            )
         message = self.env._(
             "Order not imported: %(count)s problem(s)", count=len(error.reasons)
         )
@@ -500,6 +543,7 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             origin=self.env._("Cartona %(order)s", order=data.hashed_id),
             client_order_ref=data.hashed_id,
             is_marketplace_order=True,
+            marketplace_imported=True,
             cartona_id=data.hashed_id,
             marketplace_config_id=config.id,
             # A person, never the user the pull runs as (OdooBot for the cron).

@@ -12,6 +12,7 @@ from odoo.addons.queue_job.job import ENQUEUED, PENDING, WAIT_DEPENDENCIES
 
 from ..cartona import inbound, outbound, payloads, statuses
 from . import internal
+from . import marketplace_binding as binding
 
 MAPPINGS = ("basic", "combined")
 STATUS_SELECTION = [
@@ -40,7 +41,7 @@ CANCELLATION_REASON_SELECTION = [
     ("different_prices", "Different prices"),
     ("different_products", "Different products"),
 ]
-MANAGER_GROUP = "cartona_marketplace.group_marketplace_manager"
+MANAGER_GROUP = binding.MANAGER_GROUP
 USER_GROUP = "cartona_marketplace.group_marketplace_user"
 #: The fields that bind an order to Cartona: set by the import or a manager only.
 BINDING_FIELDS = (
@@ -51,6 +52,30 @@ BINDING_FIELDS = (
     "marketplace_payment_method",
     "marketplace_status",
     "marketplace_cartona_lines",
+    # What the import took from Cartona's feed, and its own bookkeeping.
+    "cartona_status_raw",
+    "cartona_retailer_code",
+    "cartona_supplier_code",
+    "cartona_total",
+    "cartona_note_message",
+    "cartona_delivery_day",
+    "cartona_estimated_delivery_day",
+    "cartona_preferred_delivery_date",
+    "cartona_pickup_date",
+    "cartona_pickup_otp",
+    "cartona_route_code",
+    "cartona_return_reason",
+    "cartona_fingerprint",
+    "cartona_pulled_at",
+    "marketplace_ack_pending",
+    "marketplace_import_error",
+)
+#: Context defaults dropped for those who may not bind: the order's fields and its
+#: lines' (an order's context reaches the lines it creates).
+BINDING_DEFAULTS = (
+    *BINDING_FIELDS,
+    *binding.IMPORT_ONLY_ORDER_FIELDS,
+    *binding.LINE_FIELDS,
 )
 #: What the planner reads of an order's lines.
 WANTED_LINE_FIELDS = [
@@ -266,6 +291,13 @@ class SaleOrder(models.Model):
         help="Imported, but Cartona has not been told yet: the order stays in the "
         "pull feed until the acknowledgement job sends 'synced'.",
     )
+    marketplace_imported = fields.Boolean(
+        string="Created by the Import",
+        copy=False,
+        readonly=True,
+        help="The import from Cartona created this order: only such orders take the "
+        "versions Cartona sends of it. Set by the import alone.",
+    )
     marketplace_import_error = fields.Text(
         string="Import Problem",
         copy=False,
@@ -339,11 +371,18 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
     # Triggers, and who may bind an order to Cartona
     # ------------------------------------------------------------------
+    @api.model
+    def default_get(self, fields_list):
+        # A context's default_cartona_id & co. bind nothing for a salesperson.
+        unbound = binding.without_defaults(self, BINDING_DEFAULTS)
+        return super(SaleOrder, unbound).default_get(fields_list)
+
     @api.model_create_multi
     def create(self, vals_list):
+        unbound = binding.without_defaults(self, BINDING_DEFAULTS)
         for vals in vals_list:
-            self._marketplace_check_binding(vals)
-        return super().create(vals_list)
+            unbound._marketplace_check_binding(vals)
+        return super(SaleOrder, unbound).create(vals_list)
 
     def write(self, vals):
         self._marketplace_check_binding(vals)
@@ -354,43 +393,16 @@ class SaleOrder(models.Model):
 
     def _marketplace_check_binding(self, vals):
         """Refuse changes to the fields that bind an order to Cartona, unless made by
-        the import (as superuser) or a Marketplace Manager.
+        the import (as superuser) or a Marketplace Manager; whether the import
+        created the order, by the import alone.
 
         Whoever may edit a quotation could otherwise forge a Cartona order (someone
         else's id, an account) and have Odoo push statuses for it, or switch a
         Cartona-delivered order to the supplier. A value equal to the field's
         default (a new ordinary order) or to the order's own is no change.
         """
-        if self.env.su or self.env.user.has_group(MANAGER_GROUP):
-            return
-        changed = [
-            name
-            for name in BINDING_FIELDS
-            if name in vals and self._marketplace_binding_differs(name, vals[name])
-        ]
-        if changed:
-            labels = [
-                self._fields[name]._description_string(self.env) for name in changed
-            ]
-            raise AccessError(
-                self.env._(
-                    "Only a Marketplace Manager may change %(fields)s: these fields "
-                    "bind an order to Cartona.",
-                    fields=", ".join(labels),
-                )
-            )
-
-    def _marketplace_binding_differs(self, name, value):
-        field = self._fields[name]
-        new = field.convert_to_cache(value, self.browse(), validate=False)
-        if not self:
-            default = self.default_get([name]).get(name)
-            return bool(new) and new != field.convert_to_cache(
-                default, self.browse(), validate=False
-            )
-        return any(
-            field.convert_to_cache(order[name], order, validate=False) != new
-            for order in self
+        binding.check(
+            self, vals, BINDING_FIELDS, only_import=binding.IMPORT_ONLY_ORDER_FIELDS
         )
 
     def _action_cancel(self):

@@ -2,6 +2,7 @@
 from odoo import api, fields, models
 
 from ..cartona import outbound
+from . import marketplace_binding as binding
 
 #: Line fields whose change Cartona must learn (amount, price, product).
 CONTENT_FIELDS = frozenset({"product_uom_qty", "price_unit", "product_id"})
@@ -66,13 +67,25 @@ class SaleOrderLine(models.Model):
             return self.browse()
         return self.filtered(lambda line: line.cartona_line_ref and line._origin)
 
+    @api.model
+    def default_get(self, fields_list):
+        # A context's default_cartona_line_ref & co. bind nothing for a salesperson.
+        unbound = binding.without_defaults(self, binding.LINE_FIELDS)
+        return super(SaleOrderLine, unbound).default_get(fields_list)
+
     @api.model_create_multi
     def create(self, vals_list):
-        lines = super().create(vals_list)
+        unbound = binding.without_defaults(self, binding.LINE_FIELDS)
+        for vals in vals_list:
+            binding.check(unbound, vals, binding.LINE_FIELDS)
+        lines = super(SaleOrderLine, unbound).create(vals_list)
         lines.order_id._marketplace_content_changed()
         return lines
 
     def write(self, vals):
+        # Which Cartona line a line is, and whether it was sent: the import's and
+        # the sync's to set (as superuser), or a Marketplace Manager's.
+        binding.check(self, vals, binding.LINE_FIELDS)
         result = super().write(vals)
         if CONTENT_FIELDS.intersection(vals):
             self.order_id._marketplace_content_changed()
