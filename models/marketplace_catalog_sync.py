@@ -58,8 +58,13 @@ class MarketplaceCatalogSync(models.AbstractModel):
         if not marks:
             return "nothing to send"
         listings = config.env["marketplace.product"].browse(list(marks))
+        # Only this account's listings, of its company: another company's values
+        # never go out with this account's token.
         listings = listings.exists().filtered(
-            lambda listing: listing.active and listing.product_id
+            lambda listing: listing.active
+            and listing.product_id
+            and listing.config_id == config
+            and listing.company_id == config.company_id
         )
         forced = {key for key, (force, _ids) in marks.items() if force}
         plans = self._plans(listings, forced=forced)
