@@ -239,18 +239,15 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             cartona=data.hashed_id,
             order=order.name,
         )
-        self._log_import(
+        self._log_entry(
             config,
-            self._job_values(data),
-            data.fingerprint,
-            data.hashed_id,
+            data,
             order,
             "error",
             self.env._(
                 "Order not imported: an order not created by the import has its id"
             ),
             problem,
-            status=data.status,
         )
         return problem
 
@@ -293,16 +290,8 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         # Level-triggered: whatever Odoo still has that Cartona lacks (a change made
         # while the retailer was editing, say) is planned from Cartona's new view.
         order.with_context(**{internal.KEY: None})._trigger_status_sync()
-        self._log_import(
-            config,
-            self._job_values(data),
-            data.fingerprint,
-            data.hashed_id,
-            order,
-            outcome.log_outcome,
-            outcome.summary(),
-            outcome.problem,
-            status=data.status,
+        self._log_entry(
+            config, data, order, outcome.log_outcome, outcome.summary(), outcome.problem
         )
         return f"{order.name}: {outcome.summary()}"
 
@@ -903,6 +892,21 @@ class MarketplaceOrderProcessor(models.AbstractModel):
     # ------------------------------------------------------------------
     # Logs
     # ------------------------------------------------------------------
+    @api.model
+    def _log_entry(self, config, data, order, outcome, message, error):
+        """:meth:`_log_import` of the checked entry ``data`` (its secrets left out)."""
+        return self._log_import(
+            config,
+            self._job_values(data),
+            data.fingerprint,
+            data.hashed_id,
+            order,
+            outcome,
+            message,
+            error,
+            status=data.status,
+        )
+
     @api.model
     def _log_import(
         self,
