@@ -1,90 +1,122 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Who may set the fields that bind orders and their lines to Cartona.
+"""Who may bind a record to Cartona: the fields that say which Cartona order (or
+line) a record is are set by the import (as superuser) or a Marketplace Manager.
 
-The import (a trusted server-side path: it runs as superuser) and Marketplace
-Managers set them, nobody else, whatever the route: ``create``, ``write``,
-``default_*`` keys in the context (which Odoo applies to any record created with
-that context, the lines of an order included), ``copy`` (the fields are
-``copy=False``), ``load`` and onchange (both go through ``default_get`` and
-``create``). A field's ``groups=`` would not do: salespeople must read them.
+Whatever the route: ``create``, ``write``, ``default_*`` keys in the context (which
+Odoo applies to any record created with that context, the lines an order creates
+included), ``copy`` (the fields are ``copy=False``), ``load`` and onchange (both go
+through ``default_get`` and ``create``). A field's ``groups=`` would not do:
+salespeople must read them. A context key is never a permission: those keys are
+dropped for whoever may not bind.
 """
 
+from odoo import api, models
 from odoo.exceptions import AccessError
 
-MANAGER_GROUP = "cartona_marketplace.group_marketplace_manager"
-#: Order fields only the import sets, not even a Marketplace Manager: the order was
-#: created by the import, so the import may adopt it.
-IMPORT_ONLY_ORDER_FIELDS = ("marketplace_imported",)
-#: Line fields that bind a line to Cartona's: set by the import or a manager only.
-LINE_FIELDS = ("cartona_line_ref", "cartona_line_sent")
+from .marketplace_people import MANAGER_GROUP
 
 
-def may_bind(env):
-    """Whether ``env`` may bind an order or a line to Cartona: the import (superuser)
-    or a Marketplace Manager."""
-    return env.su or env.user.has_group(MANAGER_GROUP)
+class MarketplaceBindingMixin(models.AbstractModel):
+    _name = "marketplace.binding.mixin"
+    _description = "Cartona Binding Guard"
 
+    #: The fields only the import and Marketplace Managers may set.
+    _marketplace_binding_fields = ()
+    #: The fields only the import may set, not even a Marketplace Manager.
+    _marketplace_import_only_fields = ()
+    #: Other fields whose ``default_*`` context keys are dropped with these (those
+    #: of the records this model creates: an order's lines).
+    _marketplace_binding_defaults = ()
 
-def without_defaults(records, names):
-    """``records`` with the context's ``default_<name>`` keys of ``names`` removed,
-    unless their user may bind orders (the import's own fields: unless it is the
-    import): a context is whatever a client sends."""
-    env, context = records.env, records.env.context
-    if env.su:
-        return records
-    if may_bind(env):
-        names = set(names) & set(IMPORT_ONLY_ORDER_FIELDS)
-    keys = {f"default_{name}" for name in names} & context.keys()
-    if not keys:
-        return records
-    # Keys are removed, so the context is replaced, every other key kept.
-    return records.with_context(  # pylint: disable=context-overridden
-        {key: value for key, value in context.items() if key not in keys}
-    )
+    @api.model
+    def default_get(self, fields_list):
+        # A context's default_cartona_id & co. bind nothing for a salesperson.
+        unbound = self._marketplace_unbound()
+        return super(MarketplaceBindingMixin, unbound).default_get(fields_list)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        unbound = self._marketplace_unbound()
+        for vals in vals_list:
+            unbound._marketplace_check_binding(vals)
+        return super(MarketplaceBindingMixin, unbound).create(vals_list)
 
-def check(records, vals, names, only_import=()):
-    """Refuse (``AccessError``) a change of ``names`` in ``vals`` on ``records`` (a
-    model, for ``create``), unless made by the import or a Marketplace Manager;
-    ``only_import``: names the import alone may change.
+    def write(self, vals):
+        self._marketplace_check_binding(vals)
+        return super().write(vals)
 
-    A value equal to the field's default (a new ordinary record) or to the
-    record's own is no change.
-    """
-    env = records.env
-    if env.su:
-        return
-    allowed = () if not env.user.has_group(MANAGER_GROUP) else names
-    changed = [
-        name
-        for name in (*names, *only_import)
-        if name in vals and name not in allowed and _differs(records, name, vals[name])
-    ]
-    if changed:
-        labels = [records._fields[name]._description_string(env) for name in changed]
+    @api.model
+    def _marketplace_may_bind(self):
+        """Whether the user may bind: the import (superuser) or a manager."""
+        return self.env.su or self.env.user.has_group(MANAGER_GROUP)
+
+    def _marketplace_unbound(self):
+        """These records without the context's ``default_*`` keys of the fields the
+        user may not set (a context is whatever a client sends)."""
+        env, context = self.env, self.env.context
+        if env.su:
+            return self
+        names = set(self._marketplace_import_only_fields)
+        if not self._marketplace_may_bind():
+            names |= {
+                *self._marketplace_binding_fields,
+                *self._marketplace_binding_defaults,
+            }
+        keys = {f"default_{name}" for name in names} & context.keys()
+        if not keys:
+            return self
+        # Keys are removed, so the context is replaced, every other key kept.
+        return self.with_context(  # pylint: disable=context-overridden
+            {key: value for key, value in context.items() if key not in keys}
+        )
+
+    def _marketplace_check_binding(self, vals):
+        """Refuse changes to the fields that bind an order to Cartona, unless made by
+        the import (as superuser) or a Marketplace Manager; to the import's own
+        fields, unless made by the import.
+
+        Whoever may edit a quotation could otherwise forge a Cartona order (someone
+        else's id, an account) and have Odoo push statuses for it, or switch a
+        Cartona-delivered order to the supplier. A value equal to the field's
+        default (a new ordinary order) or to the order's own is no change.
+        """
+        if self.env.su:
+            return
+        names = list(self._marketplace_import_only_fields)
+        if not self.env.user.has_group(MANAGER_GROUP):
+            names += self._marketplace_binding_fields
+        changed = [
+            name
+            for name in names
+            if name in vals and self._marketplace_binding_differs(name, vals[name])
+        ]
+        if not changed:
+            return
+        labels = [self._fields[name]._description_string(self.env) for name in changed]
+        if set(changed) & set(self._marketplace_import_only_fields):
+            raise AccessError(
+                self.env._(
+                    "Only the import from Cartona may change %(fields)s.",
+                    fields=", ".join(labels),
+                )
+            )
         raise AccessError(
-            env._(
+            self.env._(
                 "Only a Marketplace Manager may change %(fields)s: these fields "
                 "bind an order to Cartona.",
                 fields=", ".join(labels),
             )
-            if not set(changed) & set(only_import)
-            else env._(
-                "Only the import from Cartona may change %(fields)s.",
-                fields=", ".join(labels),
+        )
+
+    def _marketplace_binding_differs(self, name, value):
+        field = self._fields[name]
+        new = field.convert_to_cache(value, self.browse(), validate=False)
+        if not self:
+            default = self.default_get([name]).get(name)
+            return bool(new) and new != field.convert_to_cache(
+                default, self.browse(), validate=False
             )
+        return any(
+            field.convert_to_cache(order[name], order, validate=False) != new
+            for order in self
         )
-
-
-def _differs(records, name, value):
-    field = records._fields[name]
-    new = field.convert_to_cache(value, records.browse(), validate=False)
-    if not records:
-        default = records.default_get([name]).get(name)
-        return bool(new) and new != field.convert_to_cache(
-            default, records.browse(), validate=False
-        )
-    return any(
-        field.convert_to_cache(record[name], record, validate=False) != new
-        for record in records
-    )

@@ -2,14 +2,17 @@
 from odoo import api, fields, models
 
 from ..cartona import outbound
-from . import marketplace_binding as binding
 
 #: Line fields whose change Cartona must learn (amount, price, product).
 CONTENT_FIELDS = frozenset({"product_uom_qty", "price_unit", "product_id"})
 
 
 class SaleOrderLine(models.Model):
-    _inherit = "sale.order.line"
+    _name = "sale.order.line"
+    _inherit = ["sale.order.line", "marketplace.binding.mixin"]
+    #: Which Cartona line a line is, and whether it was sent: the import's and the
+    #: sync's to set (as superuser), or a Marketplace Manager's.
+    _marketplace_binding_fields = ("cartona_line_ref", "cartona_line_sent")
 
     cartona_line_ref = fields.Char(
         string="Cartona Line ID",
@@ -67,25 +70,13 @@ class SaleOrderLine(models.Model):
             return self.browse()
         return self.filtered(lambda line: line.cartona_line_ref and line._origin)
 
-    @api.model
-    def default_get(self, fields_list):
-        # A context's default_cartona_line_ref & co. bind nothing for a salesperson.
-        unbound = binding.without_defaults(self, binding.LINE_FIELDS)
-        return super(SaleOrderLine, unbound).default_get(fields_list)
-
     @api.model_create_multi
     def create(self, vals_list):
-        unbound = binding.without_defaults(self, binding.LINE_FIELDS)
-        for vals in vals_list:
-            binding.check(unbound, vals, binding.LINE_FIELDS)
-        lines = super(SaleOrderLine, unbound).create(vals_list)
+        lines = super().create(vals_list)
         lines.order_id._marketplace_content_changed()
         return lines
 
     def write(self, vals):
-        # Which Cartona line a line is, and whether it was sent: the import's and
-        # the sync's to set (as superuser), or a Marketplace Manager's.
-        binding.check(self, vals, binding.LINE_FIELDS)
         result = super().write(vals)
         if CONTENT_FIELDS.intersection(vals):
             self.order_id._marketplace_content_changed()
@@ -98,14 +89,6 @@ class SaleOrderLine(models.Model):
         return result
 
     def _marketplace_product_key(self):
-        """The ``internal_product_id`` Cartona knows this line's product by, under
-        the account's product matching; ``None`` when the product has none."""
+        """The ``internal_product_id`` Cartona knows this line's product by."""
         self.ensure_one()
-        # sudo: a setting of the account, for whoever edits the order.
-        match = self.order_id.marketplace_config_id.sudo().product_match
-        product = self.product_id
-        if match == "variant_id":
-            return str(product.id)
-        if match == "barcode":
-            return product.barcode or None
-        return product.default_code or None
+        return self.order_id.marketplace_config_id._product_key(self.product_id)
