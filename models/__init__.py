@@ -2,11 +2,13 @@ from . import marketplace_config
 from . import marketplace_dashboard
 from . import marketplace_sync_log
 from . import marketplace_api
+from . import marketplace_api_return
 from . import marketplace_order_sync
 from . import marketplace_order_processor
 from . import marketplace_order_acknowledgement
 from . import res_partner
 from . import sale_order
+from . import sale_order_return
 from . import sale_order_line
 from . import stock_picking
 from . import marketplace_product

@@ -828,17 +828,20 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         return True
 
     def _step_return(self, config, order, data, outcome):
-        shipped = order._marketplace_customer_pickings().filtered(
-            lambda p: p.state == "done"
-        )
-        if shipped:
-            outcome.warnings.append(
-                self.env._(
-                    "Cartona returned the goods of %(pickings)s: receive them with a "
-                    "return",
-                    pickings=", ".join(shipped.mapped("name")),
-                )
+        # The goods come back (models/sale_order_return.py), once.
+        try:
+            with self.env.cr.savepoint():
+                changes, warnings = order._marketplace_apply_return()
+        except STEP_ERRORS as exc:
+            outcome.problem = self.env._(
+                "Cartona reports %(order)s returned, but its return could not be "
+                "prepared: %(error)s",
+                order=order.name,
+                error=str(exc),
             )
+            return False
+        outcome.changes.extend(changes)
+        outcome.warnings.extend(warnings)
         return True
 
     def _step_not_driven(self, config, order, data, outcome):
