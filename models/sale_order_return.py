@@ -165,14 +165,14 @@ class SaleOrder(models.Model):
             answer = self.env["marketplace.api"].report_order_returned(order, reason)
         except errors.RejectedError as exc:
             return "refused", _(
-                "Cartona refused to mark %(order)s as returned: %(reason)s. Nothing "
-                "changed in Odoo.",
+                "Cartona refused to mark %(order)s as returned (nothing changed in "
+                "Odoo): %(reason)s",
                 order=self.name,
                 reason=errors.extract_message(exc.body) or _("no reason given"),
             )
         except errors.CartonaError as exc:
             return "failed", _(
-                "%(error)s Nothing changed in Odoo.",
+                "Nothing changed in Odoo. %(error)s",
                 error=Sync._error_text(self, exc),
             )
         Sync._accepted(
