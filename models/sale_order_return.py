@@ -82,10 +82,12 @@ class SaleOrder(models.Model):
         """A UserError saying why this order's delivery cannot be reported as
         failed, if it cannot."""
         self.ensure_one()
-        problem = self._marketplace_problem()
+        problem = self.env["marketplace.order.plan"]._problem(self)
         if problem:
             raise UserError(
-                self._marketplace_plan_text(outbound.Plan(outbound.BLOCKED), problem)
+                self.env["marketplace.order.wording"]._plan_text(
+                    self, outbound.Plan(outbound.BLOCKED), problem
+                )
             )
         problem = returns.failed_delivery_problem(
             self.marketplace_status, self.delivered_by, self.state
@@ -102,15 +104,14 @@ class SaleOrder(models.Model):
                 self.env._("Only confirmed orders can have a failed delivery.")
             )
         if problem:
+            label = self.env["marketplace.order.wording"]._status_label
             raise UserError(
                 self.env._(
                     "Cartona has %(order)s as %(status)s: a failed delivery can be "
                     "reported only while the order is out for delivery (%(shipped)s).",
                     order=self.name,
-                    status=self._marketplace_status_label(self.marketplace_status),
-                    shipped=self._marketplace_status_label(
-                        statuses.ASSIGNED_TO_SALESMAN
-                    ),
+                    status=label(self.marketplace_status),
+                    shipped=label(statuses.ASSIGNED_TO_SALESMAN),
                 )
             )
 
@@ -144,10 +145,11 @@ class SaleOrder(models.Model):
             raise UserError(self._marketplace_reason_text(problem))
         reason = returns.clean_reason(reason)
         _ = self.env._
+        Sync = self.env["marketplace.order.sync"]
         try:
             # The savepoint keeps the transaction usable for the message.
             with self.env.cr.savepoint(flush=False):
-                self._marketplace_lock()
+                Sync._lock(self)
         except RetryableJobError as exc:
             raise UserError(
                 _(
@@ -156,7 +158,6 @@ class SaleOrder(models.Model):
                     order=self.name,
                 )
             ) from exc
-        Sync = self.env["marketplace.order.sync"]
         # sudo: rights checked above; the token is the integration's, and what
         # Cartona accepts is recorded by it (the fields that bind an order to
         # Cartona are not the user's).
@@ -220,7 +221,7 @@ class SaleOrder(models.Model):
         """
         self.ensure_one()
         _ = self.env._
-        customer = self._marketplace_customer_pickings()
+        customer = self.env["marketplace.order.plan"]._customer_pickings(self)
         outgoing = self.picking_ids.filtered(
             lambda p: p.picking_type_code != "incoming" and not p.return_id
         )
@@ -317,7 +318,7 @@ class SaleOrder(models.Model):
     def _marketplace_return_note(self, receipt, cancelled, returned, invoices):
         """Say on the order what the return did, in its responsible's language;
         Cartona's reason is text, never markup."""
-        order = self.env["marketplace.order.sync"]._for_reader(self)
+        order = self.env["marketplace.people"]._for_reader(self)
         _ = order.env._
         parts = [
             _(
