@@ -19,3 +19,4 @@ from . import test_retry_after
 from . import test_binding
 from . import test_companies
 from . import test_smaller_holes
+from . import test_returns
