@@ -10,6 +10,7 @@ from . import sale_order
 from . import sale_order_line
 from . import stock_picking
 from . import marketplace_product
+from . import marketplace_product_refusal
 from . import marketplace_product_change
 from . import marketplace_catalog_sync
 from . import marketplace_order_processor_listing
