@@ -16,3 +16,4 @@ from . import test_people
 from . import test_hostile
 from . import test_catalog
 from . import test_refused_listings
+from . import test_delivery_blip
