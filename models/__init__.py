@@ -7,6 +7,7 @@ from . import marketplace_order_processor
 from . import marketplace_order_acknowledgement
 from . import res_partner
 from . import sale_order
+from . import sale_order_cartona_total
 from . import sale_order_line
 from . import stock_picking
 from . import marketplace_product
@@ -14,6 +15,7 @@ from . import marketplace_product_refusal
 from . import marketplace_product_change
 from . import marketplace_catalog_sync
 from . import marketplace_order_processor_listing
+from . import marketplace_order_processor_people
 from . import stock_quant
 from . import product_template
 from . import product_product
