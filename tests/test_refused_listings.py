@@ -126,6 +126,11 @@ class TestRefusedListings(CatalogCase):
         # The list filter finds it, and only it.
         Listing = self.env["marketplace.product"].with_user(self.manager)
         self.assertEqual(Listing.search([("sync_state", "=", "refused")]), refused)
+        # The overview counts it among the listings a person must look at.
+        config = self.config.with_user(self.manager)
+        self.assertEqual(config.dashboard_listing_error_count, 1)
+        action = config.with_context(figure="listing_error").action_dashboard_open()
+        self.assertEqual(Listing.search(action["domain"]), refused)
 
     def test_the_message_is_written_in_the_readers_language(self):
         listing = self._list_nameless()
