@@ -212,11 +212,7 @@ class SaleOrder(models.Model):
         help="Cartona's supplier_code: which supplier account of the token got the "
         "order (1 retail, 2 wholesale, 3 wholesale-to-wholesale by default).",
     )
-    cartona_total = fields.Monetary(
-        copy=False,
-        readonly=True,
-        help="total_price of the order on Cartona: selling prices times quantities.",
-    )
+    # cartona_total: models/sale_order_cartona_total.py (computed from Cartona's lines)
     cartona_note_message = fields.Text(
         string="Retailer Note", copy=False, readonly=True
     )
