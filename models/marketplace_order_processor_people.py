@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import SUPERUSER_ID, api, models
+from odoo import api, models
 
 
 class MarketplaceOrderProcessor(models.AbstractModel):
@@ -21,7 +21,8 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         """The language of the order's salesperson, else of the account's
         responsible (who becomes the salesperson of a new order), else of the
         company."""
+        people = self.env["marketplace.people"]
         user = self._find_order(config, hashed_id).user_id
-        if not (user and user.active and not user.share and user.id != SUPERUSER_ID):
-            user = self._responsible(config)
+        if not people._is_person(user):
+            user = people._account_responsible(config)
         return user.lang or config.company_id.partner_id.lang

@@ -12,7 +12,7 @@ refused any more.
 
 from markupsafe import Markup
 
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import api, fields, models
 
 REFUSAL_ACTIVITY = "cartona_marketplace.mail_activity_type_cartona_listing_refused"
 #: Products named in the activity's note; the filter lists them all.
@@ -71,24 +71,16 @@ class MarketplaceConfigRefusal(models.Model):
         Marketplace Manager of its company; never OdooBot, a portal or an inactive
         user."""
         self.ensure_one()
-        user = self.user_id
-        if user and user.active and not user.share and user.id != SUPERUSER_ID:
+        people = self.env["marketplace.people"]
+        user = people._account_responsible(self)
+        if user:
             return user
         managers = self.env.ref("cartona_marketplace.group_marketplace_manager").users
-        return managers.filtered(
-            lambda u: u.active
-            and not u.share
-            and u.id != SUPERUSER_ID
-            and self.company_id in u.company_ids
-        ).sorted("id")[:1]
-
-    @api.model
-    def _cron_reconcile_catalog(self):
-        result = super()._cron_reconcile_catalog()
-        # The nightly pass keeps the activity current too (a listing archived or
-        # deleted since the last run is no longer refused).
-        self.search([])._refusal_alert()
-        return result
+        return (
+            people._people(managers)
+            .filtered(lambda u: self.company_id in u.company_ids)
+            .sorted("id")[:1]
+        )
 
     def _refusal_alert(self):
         """Open, update or close the one activity about refused listings."""
