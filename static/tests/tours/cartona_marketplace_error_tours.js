@@ -58,7 +58,11 @@ registry.category("web_tour.tours").add("cartona_marketplace_delivery_blip", {
     steps: () => [
         {
             content: "Right to left: the salesperson reads Arabic",
-            trigger: "body.o_rtl .o_form_statusbar button[name=action_confirm_marketplace_delivery]",
+            trigger: "body.o_rtl .o_form_view .o_form_sheet .o_field_widget[name=partner_id]",
+        },
+        {
+            content: "Confirm Delivery of the shipped installment order",
+            trigger: ".o_form_statusbar button[name=action_confirm_marketplace_delivery]:enabled",
             run: "click",
         },
         {
