@@ -18,3 +18,4 @@ from . import test_catalog
 from . import test_refused_listings
 from . import test_delivery_blip
 from . import test_form_truth
+from . import test_returns
