@@ -27,6 +27,7 @@ from . import stock_picking
 from . import marketplace_product
 from . import marketplace_product_refusal
 from . import marketplace_product_change
+from . import marketplace_pulled_secret
 from . import marketplace_catalog_sync
 from . import marketplace_order_processor_listing
 from . import marketplace_order_processor_people

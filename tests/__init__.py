@@ -18,4 +18,8 @@ from . import test_catalog
 from . import test_refused_listings
 from . import test_delivery_blip
 from . import test_form_truth
+from . import test_retry_after
+from . import test_binding
+from . import test_companies
+from . import test_smaller_holes
 from . import test_returns
