@@ -244,3 +244,51 @@ def _as_text(value):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     except (TypeError, ValueError, RecursionError):
         return log_excerpt(value, MESSAGE_LIMIT)
+
+
+def reason_text(text):
+    """Cartona's reason for a refusal, as plain words for a person, or ``""``.
+
+    Only the text parts of ``error``, ``message``, ``detail(s)`` and ``errors`` of a
+    JSON object count (a list of texts, or an object of lists of texts, as
+    validation errors come, included): never JSON, never an HTTP code. A body that
+    is not JSON is kept as text unless it is markup (a proxy's HTML page says
+    nothing a person can act on). Bounded to ``MESSAGE_LIMIT`` characters.
+    """
+    if not text or not text.strip():
+        return ""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        text = text.strip()
+        return "" if text.startswith("<") else log_excerpt(text, MESSAGE_LIMIT)
+    if isinstance(data, str):
+        return log_excerpt(data.strip(), MESSAGE_LIMIT)
+    if not isinstance(data, dict):
+        return ""
+    parts = []
+    for key in MESSAGE_KEYS:
+        for part in _texts(data.get(key)):
+            if part not in parts:
+                parts.append(part)
+    return log_excerpt(": ".join(parts), MESSAGE_LIMIT)
+
+
+def _texts(value):
+    """The non-empty strings of ``value``: itself, the texts of a list, or the texts
+    and lists of texts of an object (validation errors); nothing deeper (an object
+    that names the refused item is data, not words)."""
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, list):
+        return [
+            text for item in value if isinstance(item, str) for text in _texts(item)
+        ]
+    if isinstance(value, dict):
+        return [
+            text
+            for item in value.values()
+            if isinstance(item, str | list)
+            for text in _texts(item)
+        ]
+    return []

@@ -409,6 +409,17 @@ def view_from_json(value):
     }
 
 
+def view_total(lines):
+    """What Cartona's lines add up to: amount times price of the lines that are not
+    cancelled, to the cent; 0 when Cartona's lines are unknown (``None``)."""
+    if not lines:
+        return 0.0
+    return round(
+        sum(line.amount * line.price for line in lines.values() if not line.cancelled),
+        2,
+    )
+
+
 # Internals
 
 

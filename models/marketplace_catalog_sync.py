@@ -81,6 +81,7 @@ class MarketplaceCatalogSync(models.AbstractModel):
         if result.error is not None and not (result.accepted or result.rejected):
             return self._failed(config, listings, result.error)
         self._record(config, listings, plans, result)
+        config._refusal_alert()
         pending = {key for key, _item in result.pending}
         self._forget_marks(
             [
@@ -234,22 +235,24 @@ class MarketplaceCatalogSync(models.AbstractModel):
             messages = [
                 self._problem_text(listing, *problem) for problem in plan.problems
             ]
-            vals = {}
+            refusal = result.rejected.get(listing.id)
+            # A refusal is a fact, worded when read (refusal_message): Cartona's
+            # reason as text, never its JSON nor an HTTP code.
+            vals = {
+                "cartona_refusal": refusal is not None
+                and (errors.reason_text(getattr(refusal, "body", None)) or False)
+            }
             if listing.id in result.accepted:
                 accepted = catalog.accepted_after(
                     listing.cartona_values, result.accepted[listing.id]
                 )
                 vals.update(self._accepted_vals(accepted), last_sync_date=now)
-            elif listing.id in result.rejected:
-                messages.insert(
-                    0,
-                    self.env._(
-                        "Cartona refused the values of this product: %(error)s",
-                        error=str(result.rejected[listing.id]),
-                    ),
-                )
+            if refusal is not None:
+                sync_state = "refused"
+            else:
+                sync_state = "error" if messages else "synced"
             vals.update(
-                sync_state="error" if messages else "synced",
+                sync_state=sync_state,
                 error_message="\n".join(messages) or False,
             )
             if any(listing[key] != value for key, value in vals.items()):

@@ -170,7 +170,7 @@ class MarketplaceConfig(models.Model):
         by_state = {
             (config, state): count
             for config, state, count in Listing._read_group(
-                self._dashboard_listing_domain(["error", "to_map"]),
+                self._dashboard_listing_domain(["error", "refused", "to_map"]),
                 ["config_id", "sync_state"],
                 ["__count"],
             )
@@ -181,7 +181,10 @@ class MarketplaceConfig(models.Model):
             )
         )
         for config in self:
-            config.dashboard_listing_error_count = by_state.get((config, "error"), 0)
+            # A listing Cartona refused needs a person as much as one in error.
+            config.dashboard_listing_error_count = by_state.get(
+                (config, "error"), 0
+            ) + by_state.get((config, "refused"), 0)
             config.dashboard_listing_to_map_count = by_state.get((config, "to_map"), 0)
             config.dashboard_last_catalog_sync = last.get(config, False)
 
@@ -221,7 +224,7 @@ class MarketplaceConfig(models.Model):
                 self._dashboard_job_domain(states, self._dashboard_jobs(states)[self]),
             )
         listings = {
-            "listing_error": (_("Listings in Error"), ["error"]),
+            "listing_error": (_("Listings in Error"), ["error", "refused"]),
             "listing_to_map": (_("Listings to Map"), ["to_map"]),
             "listings": (_("Cartona Catalog"), None),
         }

@@ -321,7 +321,6 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             "marketplace_payment_method": data.payment_method,
             "cartona_retailer_code": data.retailer.code or False,
             "cartona_supplier_code": data.supplier_code or False,
-            "cartona_total": data.total_price,
             "cartona_note_message": data.note_message or False,
             "cartona_delivery_day": data.delivery_day or False,
             "cartona_estimated_delivery_day": data.estimated_delivery_day or False,

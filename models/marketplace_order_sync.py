@@ -389,6 +389,8 @@ class MarketplaceOrderSync(models.AbstractModel):
         Returns ``(outcome, message)`` for the person at the keyboard, in their
         language: ``delivered``; ``otp_refused`` (Cartona refused the retailer's
         code: nothing is wrong with the order, the person types the code again);
+        ``unanswered`` (a timeout, a connection error, a 5xx: the person tries again
+        in a moment, the order is left as it was);
         ``failed`` (the order shows the error, for its responsible).
         """
         try:
@@ -420,6 +422,14 @@ class MarketplaceOrderSync(models.AbstractModel):
                         or self.env._("no reason given"),
                     )
                 return self._delivery_failed(order, clicker, exc, step)
+            except (errors.TransientError, errors.ProtocolError):
+                # No answer (or none that could be read): nothing is wrong with the
+                # order, no activity, no error. The person tries again with what
+                # they typed; a status Cartona applied already is taken again as a
+                # no-op, and its answer ends the order as delivered.
+                return "unanswered", self.env._(
+                    "Cartona did not answer. Nothing was lost: try again in a moment."
+                )
             except errors.CartonaError as exc:
                 return self._delivery_failed(order, clicker, exc, step)
             self._accepted(order, step, answer)

@@ -18,6 +18,7 @@ SYNC_STATES = [
     ("to_map", "To Map"),
     ("not_synced", "Never Synced"),
     ("synced", "Synced"),
+    ("refused", "Refused by Cartona"),
     ("error", "Error"),
 ]
 #: Listing fields whose change Cartona must learn.

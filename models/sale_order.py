@@ -471,7 +471,7 @@ class SaleOrder(models.Model):
         outcome, message = self.env["marketplace.order.sync"]._confirm_delivery(
             self.sudo(), retailer_otp
         )
-        kind = "success" if outcome == "delivered" else "danger"
+        kind = {"delivered": "success", "unanswered": "warning"}.get(outcome, "danger")
         return outcome, self.env["marketplace.config"]._notify(message, kind)
 
     def action_marketplace_retry(self):

@@ -8,7 +8,7 @@ The naming rule (ARCHITECTURE.md): ``cartona_*`` for what Cartona said or holds,
 
 from odoo import api, fields, models
 
-from ..cartona import statuses
+from ..cartona import outbound, statuses
 
 
 class SaleOrder(models.Model):
@@ -34,9 +34,14 @@ class SaleOrder(models.Model):
         "order (1 retail, 2 wholesale, 3 wholesale-to-wholesale by default).",
     )
     cartona_total = fields.Monetary(
-        copy=False,
+        compute="_compute_cartona_total",
+        store=True,
         readonly=True,
-        help="total_price of the order on Cartona: selling prices times quantities.",
+        copy=False,
+        help="What the order's lines add up to on Cartona (selling prices times "
+        "quantities, cancelled lines left out), as Cartona last accepted or sent "
+        "them. It follows every line change Cartona takes; it differs from the "
+        "order's Total while a change made in Odoo waits to be sent.",
     )
     cartona_note_message = fields.Text(
         string="Retailer Note", copy=False, readonly=True
@@ -79,6 +84,14 @@ class SaleOrder(models.Model):
     cartona_pulled_at = fields.Datetime(
         string="Last Pulled Version", copy=False, readonly=True
     )
+
+    @api.depends("marketplace_cartona_lines")
+    def _compute_cartona_total(self):
+        # Computed from Cartona's view of the lines, never stale after an edit.
+        for order in self:
+            order.cartona_total = outbound.view_total(
+                outbound.view_from_json(order.marketplace_cartona_lines)
+            )
 
     @api.depends("cartona_status_raw", "marketplace_status")
     def _compute_cartona_status_differs(self):

@@ -493,7 +493,7 @@ class SandboxState:
             except CatalogRejection as exc:
                 raise SandboxRejection(
                     422,
-                    f"invalid item {exc.index}: {exc.reason}",
+                    exc.reason,
                     {"index": exc.index, "item": exc.item},
                 ) from None
 

@@ -23,7 +23,9 @@ Screens (``--only NAME,...`` takes some of them):
 - ``order_error``: the order Cartona refused, as the salesperson sees it (in Arabic):
   the header's Needs Attention, the reason, the Retry button, her activity;
 - ``orders_list``: Cartona → Orders with the Cartona status and sync columns;
-- ``dashboard``: Cartona → Overview, as the administrator.
+- ``dashboard``: Cartona → Overview, as the administrator;
+- ``refused_listing``: a listed product Cartona does not carry (``REFUSED_CODE``, made
+  and listed by the administrator, a Marketplace Manager), as Cartona refused it.
 """
 
 import argparse
@@ -53,6 +55,9 @@ REFUSAL = {
     "message": "Retailer account B03190 is suspended: the order cannot be approved",
 }
 ORDERS_ACTION = "cartona_marketplace.sale_order_action_marketplace"
+LISTINGS_ACTION = "cartona_marketplace.marketplace_product_action"
+#: The Internal Reference of the product Cartona does not carry.
+REFUSED_CODE = "MANGO-1L"
 OVERVIEW_ACTION = "cartona_marketplace.marketplace_dashboard_action"
 SALESPERSON = ("salesperson", "salesperson")
 ADMIN = ("admin", "admin")
@@ -67,6 +72,7 @@ SCREENS = {
     "order_form_ar": (1440, 900),
     "order_error": (1920, 900),
     "dashboard": (1100, 480),
+    "refused_listing": (1440, 760),
 }
 
 CHROMIUM_FLAGS = (
@@ -336,6 +342,55 @@ class Demo:
             raise Failure(f"{cartona_id}: {order['marketplace_sync_status']}")
         return order
 
+    def refused_listing(self):
+        """A product Cartona does not carry, listed by the administrator; returns its
+        listing once the catalog job recorded Cartona's refusal."""
+        admin = self.admin
+        product = admin.call(
+            "product.product", "search", [("default_code", "=", REFUSED_CODE)]
+        )
+        if not product:
+            log(f"admin creates {REFUSED_CODE} and lists it on Cartona")
+            product = [
+                admin.call(
+                    "product.product",
+                    "create",
+                    {
+                        "name": "Mango juice 1 L",
+                        "default_code": REFUSED_CODE,
+                        "list_price": 45.0,
+                    },
+                )
+            ]
+        listing = admin.call(
+            "marketplace.product", "search", [("product_id", "=", product[0])]
+        )
+        if not listing:
+            config = admin.call("marketplace.config", "search", [], limit=1)
+            admin.call(
+                "marketplace.product",
+                "create",
+                {"config_id": config[0], "product_id": product[0]},
+            )
+        return wait_for(
+            f"Cartona's refusal of {REFUSED_CODE}",
+            lambda: next(
+                iter(
+                    admin.call(
+                        "marketplace.product",
+                        "search_read",
+                        [
+                            ("product_id", "=", product[0]),
+                            ("sync_state", "=", "refused"),
+                        ],
+                        fields=["id"],
+                    )
+                ),
+                None,
+            ),
+            timeout=120,
+        )
+
     def _settled(self, session, cartona_id):
         fields = ["state", "marketplace_sync_status", "marketplace_error_message"]
         return wait_for(
@@ -367,7 +422,7 @@ CARTONA_TAB = ".o_notebook .nav-link[name='cartona_marketplace']"
 FORM = ".o_form_view .o_form_sheet"
 
 
-def screens(form_order, error_order):
+def screens(form_order, error_order, refused=None):
     """name -> (person, language, URL path, what shows when it is loaded, the tab
     to open or ``None``); person ``None`` is the administrator."""
     form_path = f"/odoo/action-{ORDERS_ACTION}/{form_order['id']}"
@@ -395,6 +450,13 @@ def screens(form_order, error_order):
             ".o_kanban_view .o_kanban_record",
             None,
         ),
+        "refused_listing": (
+            None,
+            None,
+            f"/odoo/action-{LISTINGS_ACTION}/{(refused or {}).get('id')}",
+            ".o_form_view .o_cartona_refusal",
+            None,
+        ),
     }
 
 
@@ -416,7 +478,8 @@ def run(args):
     error_order = demo.in_error(salesperson, ERROR_ORDER)
     log(f"{ERROR_ORDER}: {error_order['marketplace_error_message']}")
 
-    plan = screens(form_order, error_order)
+    refused = demo.refused_listing() if "refused_listing" in wanted else None
+    plan = screens(form_order, error_order, refused)
     switched = False  # the salesperson's language is not her own for a moment
     browser = Chromium(args.chromium)
     try:

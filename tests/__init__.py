@@ -15,6 +15,9 @@ from . import test_rights
 from . import test_people
 from . import test_hostile
 from . import test_catalog
+from . import test_refused_listings
+from . import test_delivery_blip
+from . import test_form_truth
 from . import test_retry_after
 from . import test_binding
 from . import test_companies

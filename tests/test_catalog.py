@@ -502,8 +502,8 @@ class TestCatalogPush(CatalogCase):
                 self._free_qty(product),
             )
         bad = listings[2]
-        self.assertEqual(bad.sync_state, "error")
-        self.assertIn("no such product on Cartona", bad.error_message)
+        self.assertEqual(bad.sync_state, "refused")
+        self.assertEqual(bad.cartona_refusal, "no such product on Cartona")
         self.assertEqual((listings - bad).mapped("sync_state"), ["synced"] * 3)
         requests = self._bulk_requests()
         self.assertEqual(

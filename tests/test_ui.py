@@ -194,3 +194,95 @@ class TestUi(HttpCase):
             "cartona_marketplace_arabic_error",
             login=self.arabic_salesperson.login,
         )
+
+    # ------------------------------------------------------------------
+    # The error paths people act on (issue 22)
+    # ------------------------------------------------------------------
+    def _refused_catalog(self):
+        """A listed product Cartona carries, one it does not (sent and refused), one
+        not sent yet; the job ran as a Marketplace Manager's would."""
+        Product = self.env["product.product"]
+        known, unknown, new = Product.create(
+            [
+                {"name": name, "default_code": code, "list_price": 5.0}
+                for name, code in (
+                    ("Tour juice", "CAT-TOUR-OK"),
+                    ("Tour juice Cartona never heard of", "NOT-ON-CARTONA"),
+                    ("Tour juice not sent yet", "CAT-TOUR-NEW"),
+                )
+            ]
+        )
+        self.sandbox.state.put_products(
+            [{"id": 7001, "internal_product_id": "CAT-TOUR-OK", "selling_price": 1.0}]
+        )
+        Listing = self.env["marketplace.product"].with_user(self.manager)
+        listings = Listing.create(
+            [{"config_id": self.config.id, "product_id": p.id} for p in known | unknown]
+        )
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # the changes are marked as a commit marks them
+        self.env["marketplace.catalog.sync"]._run(self.config)
+        Listing.create({"config_id": self.config.id, "product_id": new.id})
+        refused = listings.filtered(lambda listing: listing.product_id == unknown)
+        self.assertEqual(refused.sync_state, "refused")
+        return refused
+
+    def test_a_manager_finds_and_reads_a_refused_listing(self):
+        self._refused_catalog()
+        self.start_tour(
+            "/odoo/action-cartona_marketplace.marketplace_product_action",
+            "cartona_marketplace_refused_listing",
+            login=self.manager.login,
+        )
+
+    def test_an_arabic_manager_reads_a_refused_listing_right_to_left(self):
+        refused = self._refused_catalog()
+        self.manager.lang = "ar_001"
+        self.start_tour(
+            f"/odoo/action-cartona_marketplace.marketplace_product_action/{refused.id}",
+            "cartona_marketplace_refused_listing_rtl",
+            login=self.manager.login,
+        )
+
+    def test_an_arabic_salesperson_keeps_the_otp_through_a_blip(self):
+        # A storekeeper confirms deliveries too (tests/test_delivery_blip.py), but
+        # not from the order form: it shows the order's optional products, which
+        # Inventory / User may not read.
+        order = self._order(
+            "TOURBLP1",
+            status="approved",
+            marketplace_payment_method="installment",
+            extra={"installment_cost": 900, "_retailer_otp": "482913"},
+            user_id=self.arabic_salesperson.id,
+        )
+        order.with_context(**NO_SYNC).action_confirm()
+        self._ship(order)
+        self.sandbox.state.add_fault("error", count=1, status=503, path="TOURBLP1")
+        self.start_tour(
+            f"/odoo/action-cartona_marketplace.sale_order_action_marketplace/{order.id}",
+            "cartona_marketplace_delivery_blip",
+            login=self.arabic_salesperson.login,
+        )
+        self.assertEqual(order.marketplace_status, "delivered")
+        self.assertNotEqual(order.marketplace_sync_status, "error")
+        self.assertFalse(order.activity_ids)
+
+    def test_the_form_of_an_order_being_sent(self):
+        order = self._order(
+            "TOURSND1",
+            marketplace_cartona_lines={
+                "1": {"amount": 2, "price": 10.0, "cancelled": False}
+            },
+        )
+        # Odoo's line is Cartona's line 1, as Cartona has it: only the status differs.
+        order.order_line.with_context(**NO_SYNC).write(
+            {"cartona_line_ref": "1", "price_unit": 10.0}
+        )
+        order.with_context(**NO_SYNC).action_confirm()
+        order.with_context(**NO_SYNC).write({"marketplace_sync_status": "syncing"})
+        self.assertTrue(order.marketplace_sync_due, "Enhanced Sync would have work")
+        self.start_tour(
+            f"/odoo/action-cartona_marketplace.sale_order_action_marketplace/{order.id}",
+            "cartona_marketplace_sending_form",
+            login=self.salesperson.login,
+        )

@@ -1059,3 +1059,33 @@ def test_checked_sessions_keep_their_connections(sandbox):
         c.pull_orders()
     assert len({r["connection"] for r in sandbox.state.requests}) == 1
     session.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '{"error": "no such product on Cartona", "details": {"index": 0, '
+            '"item": {"internal_product_id": "X"}}}',
+            "no such product on Cartona",
+        ),
+        (
+            '{"message": "Unknown product", "errors": {"sku": ["not found"]}}',
+            "Unknown product: not found",
+        ),
+        ('{"errors": ["a", "b"]}', "a: b"),
+        ('{"details": {"index": 3}}', ""),
+        ("[1, 2]", ""),
+        ('"plain words"', "plain words"),
+        ("Bad Gateway", "Bad Gateway"),
+        ("<html><body>502</body></html>", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_reason_text_keeps_words_never_json(text, expected):
+    assert errors.reason_text(text) == expected
+
+
+def test_reason_text_is_bounded():
+    assert len(errors.reason_text(json.dumps({"error": "x" * 10_000}))) < 600

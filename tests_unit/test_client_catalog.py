@@ -169,3 +169,9 @@ def test_an_item_naming_no_product_is_refused_before_any_request(items):
     with pytest.raises(ValueError):
         client.update_products(items)
     assert session.calls == []
+
+
+def test_a_refused_product_gets_a_reason_in_words(sandbox, client):
+    with pytest.raises(errors.RejectedError) as caught:
+        client.update_products([{"internal_product_id": "NOPE", "in_stock": False}])
+    assert errors.reason_text(caught.value.body) == "no such product on Cartona"

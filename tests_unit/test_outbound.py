@@ -499,3 +499,15 @@ def test_merge_pulled_cancels_the_lines_no_longer_listed():
         7: ob.LineView(1, 9.0),
     }
     assert ob.merge_pulled(None, pulled) == pulled
+
+
+def test_view_total_adds_what_cartona_has_and_leaves_cancelled_lines_out():
+    view = {
+        1: ob.LineView(3, 350.0),
+        2: ob.LineView(2, 200.0),
+        3: ob.LineView(5, 10.0, cancelled=True),
+    }
+    assert ob.view_total(view) == 1450.0
+    assert ob.view_total({1: ob.LineView(3, 0.1)}) == 0.3
+    assert ob.view_total(None) == 0.0
+    assert ob.view_total({}) == 0.0

@@ -19,6 +19,10 @@ class MarketplaceDeliveryConfirm(models.TransientModel):
     refusal = fields.Text(
         readonly=True, help="Why Cartona refused the last code typed in this dialog."
     )
+    unanswered = fields.Text(
+        readonly=True,
+        help="Cartona did not answer the last attempt: the code is kept, try again.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -40,12 +44,23 @@ class MarketplaceDeliveryConfirm(models.TransientModel):
         outcome, notification = self.order_id._marketplace_confirm_delivery(
             retailer_otp=otp or None
         )
-        if outcome != "otp_refused":
+        if outcome == "unanswered":
+            # Cartona did not answer: the dialog stays open with the code in it.
+            self.write(
+                {"unanswered": notification["params"]["message"], "refusal": False}
+            )
+        elif outcome == "otp_refused":
+            # A wrong code: the dialog stays open and says so; the order is not in
+            # error.
+            self.write(
+                {
+                    "refusal": notification["params"]["message"],
+                    "unanswered": False,
+                    "retailer_otp": False,
+                }
+            )
+        else:
             return notification
-        # A wrong code: the dialog stays open and says so; the order is not in error.
-        self.write(
-            {"refusal": notification["params"]["message"], "retailer_otp": False}
-        )
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Confirm Delivery to Cartona"),
