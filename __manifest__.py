@@ -3,7 +3,7 @@
 {
     "name": "Cartona Marketplace Integration",
     "summary": "Keep sale orders and the Cartona B2B marketplace in step",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/Sales",
     "website": "https://github.com/cartona-marketplace/cartona_marketplace",
     "author": "Cartona Marketplace Integration contributors",
@@ -32,6 +32,7 @@
         "views/res_partner_views.xml",
         "views/marketplace_product_views.xml",
         "views/cartona_marketplace_menus.xml",
+        "views/marketplace_money_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -15,3 +15,4 @@ from . import test_rights
 from . import test_people
 from . import test_hostile
 from . import test_catalog
+from . import test_money
