@@ -28,6 +28,19 @@ class AccountMove(models.Model):
         )._marketplace_settle()
         return posted
 
+    def button_draft(self):
+        """An invoice set back to draft takes its settlement with it: posting it
+        again books Cartona's share of what it then says."""
+        settlements = self.marketplace_settlement_move_id
+        result = super().button_draft()
+        if settlements:
+            # sudo: the settlement follows its invoice, whoever resets it.
+            self.sudo().marketplace_settlement_move_id = False
+            settlements = settlements.sudo().filtered(lambda m: m.state == "posted")
+            settlements.button_draft()
+            settlements.button_cancel()
+        return result
+
     def _marketplace_order(self):
         self.ensure_one()
         orders = self.line_ids.sale_line_ids.order_id.filtered("is_marketplace_order")

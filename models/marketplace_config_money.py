@@ -209,7 +209,7 @@ class MarketplaceConfig(models.Model):
             lambda t: t.company_id == company
             and t.type_tax_use == "sale"
             and not t.price_include
-            and t.amount_type in ("percent", "division", "group")
+            and t.amount_type in ("percent", "division", "fixed")
             and t not in mapped
         ):
             twin = tax.copy(

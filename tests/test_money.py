@@ -11,6 +11,7 @@ from odoo import Command
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .test_inbound import InboundCase
@@ -304,3 +305,77 @@ class TestMoney(InboundCase):
         self.assertEqual(self._invoices(order).state, "posted")
         self.assertFalse(order.marketplace_invoice_error)
         self.assertFalse(activity.exists() and activity.active)
+
+    def test_a_job_killed_while_invoicing_leaves_one_invoice(self):
+        """The invoice and its job commit together: a worker killed mid-job leaves
+        nothing, and the job queue_job runs again makes the one invoice."""
+        self.config.invoice_on_delivery = "post"
+        order = self._imported(
+            status="delivered",
+            delivered_by="delivered_by_cartona",
+            cartona_credit=100,
+        )
+        invoice = self._invoices(order)
+        self.assertEqual(len(invoice), 1)
+        invoice.button_draft()
+        invoice.button_cancel()
+        self.assertFalse(order._marketplace_invoice())
+
+        def invoice_then_die(env):
+            env["sale.order"].browse(order.id)._marketplace_make_invoice()
+            self.assertTrue(env["sale.order"].browse(order.id)._marketplace_invoice())
+            raise RetryableJobError("worker killed")
+
+        outcome = self._run_in_job_transaction(invoice_then_die)
+        self.assertIsInstance(outcome, RetryableJobError)
+        self.assertFalse(order._marketplace_invoice(), "rolled back with the job")
+        for _run in range(2):  # requeued, then run once more by mistake
+            self._run_in_job_transaction(
+                lambda env: env["sale.order"]
+                .browse(order.id)
+                ._marketplace_make_invoice()
+            )
+        self.env.invalidate_all()
+        active = order.invoice_ids.filtered(lambda m: m.state != "cancel")
+        self.assertEqual(len(active), 1)
+        self.assertEqual(active.state, "posted")
+        self.assertEqual(self._cartona_lines(active).mapped("balance"), [100])
+
+    def test_a_line_added_in_odoo_keeps_the_price_final(self):
+        rice_vat = self.vat.copy({"name": "VAT 5% (test)", "amount": 5})
+        rice = self.env["product.product"].create(
+            {
+                "name": "Rice 1 kg",
+                "type": "consu",
+                "list_price": 40,
+                "taxes_id": [Command.set(rice_vat.ids)],
+            }
+        )
+        order = self._imported(status="pending")
+        order.with_user(self.seller).write(
+            {
+                "order_line": [
+                    Command.create(
+                        {"product_id": rice.id, "product_uom_qty": 2, "price_unit": 40}
+                    )
+                ]
+            }
+        )
+        line = order.order_line.filtered(lambda line: line.product_id == rice)
+        self.assertTrue(line.tax_id.price_include)
+        self.assertAlmostEqual(line.price_total, 80, delta=0.01)
+        self.assertAlmostEqual(order.amount_total, 1530, delta=0.01)
+
+    def test_an_invoice_reset_to_draft_takes_its_settlement_with_it(self):
+        order = self._imported(
+            status="delivered", delivered_by="delivered_by_cartona", cartona_credit=300
+        )
+        invoice = self._invoices(order)
+        entry = invoice.marketplace_settlement_move_id
+        invoice.with_user(self.accountant).button_draft()
+        self.assertEqual(entry.state, "cancel")
+        self.assertFalse(invoice.marketplace_settlement_move_id)
+        self.assertAlmostEqual(self.config.money_cartona_share, 0, delta=0.01)
+        invoice.with_user(self.accountant).action_post()
+        self.assertEqual(self._cartona_lines(invoice).mapped("balance"), [300])
+        self.assertAlmostEqual(invoice.amount_residual, 1150, delta=0.01)
