@@ -25,6 +25,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from . import errors
+from .prices import same_price
 
 # Field names of a bulk-update item (section 3.6).
 SUPPLIER_PRODUCT_ID = "supplier_product_id"
@@ -44,8 +45,6 @@ REASON_NO_IDENTIFIER = "no_identifier"
 REASON_PRICE_NOT_POSITIVE = "price_not_positive"
 REASON_ORDER_LIMITS = "order_limits"
 
-#: Prices closer than this are equal (Odoo stores 2 decimals by default).
-PRICE_TOLERANCE = 0.005
 #: A free quantity of 9.9999999 (float sums of quants) is 10 pieces, not 9.
 QUANTITY_EPSILON = 1e-6
 #: Longest identifier accepted from Cartona's catalog or an order line.
@@ -361,7 +360,7 @@ def _same(key, wanted, accepted):
     if key == PRICE:
         if isinstance(accepted, bool) or not isinstance(accepted, int | float):
             return False
-        return abs(float(wanted) - float(accepted)) <= PRICE_TOLERANCE
+        return same_price(wanted, accepted)
     if key == IN_STOCK:
         return accepted is wanted
     if isinstance(accepted, bool):

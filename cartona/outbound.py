@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass, field
 
 from . import statuses
+from .prices import same_price
 
 # Decisions
 SEND = "send"
@@ -70,8 +71,6 @@ SUPPLIER_EDIT_WINDOW = frozenset(
 )
 #: Orders Cartona delivers: lines are edited before Cartona's courier picks them up.
 CARTONA_EDIT_WINDOW = frozenset({statuses.PENDING, statuses.APPROVED})
-#: Prices closer than this are equal (Odoo stores 2 decimals by default).
-PRICE_TOLERANCE = 0.005
 
 
 @dataclass(frozen=True)
@@ -273,7 +272,7 @@ def line_changes(cartona_lines, wanted_lines):
         change = {"id": line.ref}
         if amount != _whole(known.amount):
             change["amount"] = amount
-        if abs(line.price - known.price) > PRICE_TOLERANCE:
+        if not same_price(line.price, known.price):
             change["price"] = _price(line.price)
         if len(change) > 1:
             changes.append(change)
@@ -384,7 +383,7 @@ def pulled_changes(cartona_lines, pulled):
         return True
     return any(
         _whole(active[ref][0]) != _whole(listed[ref][0])
-        or abs(active[ref][1] - listed[ref][1]) > PRICE_TOLERANCE
+        or not same_price(active[ref][1], listed[ref][1])
         for ref in listed
     )
 

@@ -90,8 +90,30 @@ class MarketplaceApi(models.AbstractModel):
         return config
 
     @api.model
+    def _status_item(self, order, status, config, **extra):
+        """The status update body for ``order`` (see ``cartona.payloads``)."""
+        order.ensure_one()
+        try:
+            return payloads.build_status_item(
+                order.cartona_id,
+                status,
+                payment_method=order.marketplace_payment_method,
+                retailer_otp=extra.get("retailer_otp"),
+                cancellation_reason=extra.get("cancellation_reason")
+                or order.marketplace_cancellation_reason
+                or config.default_cancellation_reason,
+                delivery_day=extra.get("delivery_day"),
+                estimated_delivery_day=extra.get("estimated_delivery_day"),
+            )
+        except ValueError as exc:
+            raise UserError(
+                order.env._("%(order)s: %(error)s", order=order.name, error=exc)
+            ) from exc
+
+    @api.model
     def update_order_status(self, orders, status, config=None, **extra):
-        """Post ``status`` for ``orders`` on the bulk endpoint, batch_size a request.
+        """Post ``status`` for ``orders`` on the bulk endpoint, ``status_batch_size``
+        a request.
 
         Returns Cartona's responses (one list item per request). Raises the core's
         ``CartonaError`` subclasses after logging the failed exchange; Cartona reports
@@ -99,10 +121,9 @@ class MarketplaceApi(models.AbstractModel):
         """
         config = self._resolve_config(orders, config)
         results = []
-        for batch in split_every(config.batch_size, orders.ids, orders.browse):
+        for batch in split_every(config.status_batch_size, orders.ids, orders.browse):
             items = [
-                order._marketplace_status_item(status, config, **extra)
-                for order in batch
+                self._status_item(order, status, config, **extra) for order in batch
             ]
             results.append(
                 self._exchange(
@@ -121,7 +142,7 @@ class MarketplaceApi(models.AbstractModel):
         """Post ``status`` for one order on the single endpoint (reports failures)."""
         order.ensure_one()
         config = self._resolve_config(order, config)
-        item = order._marketplace_status_item(status, config, **extra)
+        item = self._status_item(order, status, config, **extra)
         extra_keys = {k: v for k, v in item.items() if k not in ("hashed_id", "status")}
         return self._exchange(
             order,
@@ -154,13 +175,13 @@ class MarketplaceApi(models.AbstractModel):
 
     @api.model
     def acknowledge_orders(self, orders, config):
-        """Post ``synced`` for ``orders`` (bulk, batch_size a request).
+        """Post ``synced`` for ``orders`` (bulk, ``status_batch_size`` a request).
 
         Acknowledged orders leave the pull feed until their next change. Logged as
         inbound ``ack`` exchanges; raises the core's ``CartonaError`` subclasses.
         """
         results = []
-        for batch in split_every(config.batch_size, orders.ids, orders.browse):
+        for batch in split_every(config.status_batch_size, orders.ids, orders.browse):
             items = [
                 payloads.build_status_item(order.cartona_id, statuses.SYNCED)
                 for order in batch
@@ -182,7 +203,7 @@ class MarketplaceApi(models.AbstractModel):
     def pull_orders(self, config, on_unreadable=None):
         """Yield Cartona's pull feed page by page (lists of order payloads).
 
-        Reads every page (``batch_size`` orders a page). An entry that cannot be
+        Reads every page (``pull_page_size`` orders a page). An entry that cannot be
         read even alone on a page (``cartona.client.UnreadableEntry``: broken JSON,
         invalid UTF-8, ...) is skipped so that the others still flow, logged once
         while it stays unchanged, and handed to ``on_unreadable(entry)`` when given
@@ -202,7 +223,7 @@ class MarketplaceApi(models.AbstractModel):
 
         with self._client(config, on_exchange=exchanges.append) as client:
             pages = client.iter_pull_orders(
-                per_page=config.batch_size, on_unreadable=report
+                per_page=config.pull_page_size, on_unreadable=report
             )
             number = 0
             while True:
@@ -327,18 +348,30 @@ class MarketplaceApi(models.AbstractModel):
     def _exchange(
         self, orders, config, operation, status, items, call, direction="outbound"
     ):
-        """Run ``call(client)``, log the exchange for each order, re-raise errors."""
+        """Run ``call(client)``, log the exchange for each order (a bulk body: its
+        own item), re-raise errors."""
         result, error, exchanges = self._call(config, call)
-        self._log_exchange(
-            orders,
-            config,
-            operation,
-            status,
-            items,
-            exchanges,
-            error,
-            direction=direction,
-        )
+        Log = self.env["marketplace.sync.log"]
+        exchange = exchanges[-1] if exchanges else None  # the failed one included
+        by_id = {item["hashed_id"]: item for item in items}
+        vals_list = []
+        for order in orders:
+            vals = Log._vals(
+                config,
+                operation,
+                errors.outcome_of(error),
+                order=order,
+                exchange=exchange,
+                direction=direction,
+                status_sent=status,
+                error_message=str(error) if error else False,
+            )
+            if len(orders) > 1:
+                vals["request_body"] = Log._json(
+                    payloads.redacted(by_id.get(order.cartona_id))
+                )
+            vals_list.append(vals)
+        Log._record(vals_list, keep_on_rollback=bool(error))
         self._raise_logged(config, error)
         return result
 
@@ -364,41 +397,6 @@ class MarketplaceApi(models.AbstractModel):
             config._set_connection_result(error)
         if error is not None:
             raise error
-
-    @api.model
-    def _log_exchange(
-        self,
-        orders,
-        config,
-        operation,
-        status,
-        items,
-        exchanges,
-        error,
-        direction="outbound",
-    ):
-        """One log row per order of the exchange (a bulk body: its own item)."""
-        Log = self.env["marketplace.sync.log"]
-        exchange = exchanges[-1] if exchanges else None  # the failed one included
-        by_id = {item["hashed_id"]: item for item in items}
-        vals_list = []
-        for order in orders:
-            vals = Log._vals(
-                config,
-                operation,
-                errors.outcome_of(error),
-                order=order,
-                exchange=exchange,
-                direction=direction,
-                status_sent=status,
-                error_message=str(error) if error else False,
-            )
-            if len(orders) > 1:
-                vals["request_body"] = Log._json(
-                    payloads.redacted(by_id.get(order.cartona_id))
-                )
-            vals_list.append(vals)
-        return Log._record(vals_list, keep_on_rollback=bool(error))
 
     # ------------------------------------------------------------------
     # Catalog (cartona-api.md sections 3.5 and 3.6)

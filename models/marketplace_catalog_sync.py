@@ -4,7 +4,7 @@
 Shaped like the order reconciler (``marketplace.order.sync``): :meth:`_run` locks the
 account, skips what needs nothing, reads the listings marked changed, plans
 (``cartona.catalog``, the only place that decides what to send), sends
-``batch_size`` items a request to ``supplier-product/bulk-update``, records what
+``catalog_batch_size`` items a request to ``supplier-product/bulk-update``, records what
 Cartona accepted or refused and queues itself again for the rest. Level-triggered:
 every value is recomputed when it is sent, and a value Cartona already has is not
 sent again; a stale or duplicate job sends nothing.
@@ -31,6 +31,7 @@ RESUME_DELAY = 10
 
 class MarketplaceCatalogSync(models.AbstractModel):
     _name = "marketplace.catalog.sync"
+    _inherit = "marketplace.job.mixin"
     _description = "Cartona Catalog Sync"
 
     # ------------------------------------------------------------------
@@ -51,7 +52,7 @@ class MarketplaceCatalogSync(models.AbstractModel):
         if config.connection_status == "auth_failed":
             return "paused: Cartona rejects the token; Test Connection resumes"
         self._lock(config)
-        batch_limit = MAX_REQUESTS_PER_RUN * config.batch_size
+        batch_limit = MAX_REQUESTS_PER_RUN * config.catalog_batch_size
         marks = self._read_marks(config, batch_limit + 1)
         more = len(marks) > batch_limit
         marks = dict(list(marks.items())[:batch_limit])
@@ -68,7 +69,7 @@ class MarketplaceCatalogSync(models.AbstractModel):
         ]
         result = catalog.send_all(
             entries,
-            config.batch_size,
+            config.catalog_batch_size,
             lambda items: self.env["marketplace.api"].update_products(config, items),
             max_requests=MAX_REQUESTS_PER_RUN,
         )
@@ -260,8 +261,8 @@ class MarketplaceCatalogSync(models.AbstractModel):
         marks stay until Test Connection resumes it."""
         if isinstance(error, errors.AuthenticationError):
             return f"paused: {error}"
-        job = self.env["marketplace.order.sync"]._current_job()
-        if job and job.max_retries and job.retry + 1 >= job.max_retries:
+        job = self._job_current()
+        if self._job_last_attempt(job):
             message = self.env._(
                 "Cartona stayed unavailable after %(count)s attempts: %(error)s",
                 count=job.retry + 1,

@@ -19,6 +19,7 @@ from ..cartona import errors, inbound
 
 class MarketplaceOrderAcknowledgement(models.AbstractModel):
     _name = "marketplace.order.acknowledgement"
+    _inherit = "marketplace.job.mixin"
     _description = "Cartona Order Acknowledgement"
 
     @api.model

@@ -15,13 +15,10 @@
 """
 
 import logging
-from datetime import timedelta
 
-from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_round
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -32,15 +29,10 @@ from . import internal
 
 _logger = logging.getLogger(__name__)
 
-#: An entry whose import failed on something Odoo lacks (an unknown product) is
-#: queued again after this long even if no product changed.
-STUCK_RETRY = timedelta(hours=1)
 #: First key of the advisory locks taken while importing an order ("CART").
 IMPORT_LOCK_KEY = 0x43415254
 #: Longest status a log keeps of an entry (Cartona's are short words).
 STATUS_LIMIT = 64
-#: Failures of one Odoo step of an import (confirming, cancelling, validating).
-STEP_ERRORS = (UserError, ValidationError)
 
 
 class _Outcome:
@@ -64,82 +56,8 @@ class _Outcome:
 
 class MarketplaceOrderProcessor(models.AbstractModel):
     _name = "marketplace.order.processor"
+    _inherit = "marketplace.job.mixin"
     _description = "Cartona Order Import"
-
-    # ------------------------------------------------------------------
-    # Taking the feed
-    # ------------------------------------------------------------------
-    @api.model
-    def _take_feed_page(self, config, page, pulled_at):
-        """Check each entry of a pulled page once; queue the import of the valid
-        ones. Returns how many were invalid."""
-        # sudo: taking the feed is the integration's own work, whoever pulls; the
-        # configuration's company scopes everything it touches.
-        processor = self.sudo().with_company(config.company_id)
-        checked, invalid = [], 0
-        for payload in page:
-            try:
-                checked.append(inbound.normalize_order(payload))
-            except inbound.InvalidOrder as exc:
-                invalid += 1
-                processor._isolated(processor._reject, config, payload, exc, pulled_at)
-        waiting = processor._stuck_fingerprints(config, checked)
-        for data in checked:
-            if data.fingerprint not in waiting:
-                processor._isolated(processor._enqueue_import, config, data, pulled_at)
-        return invalid
-
-    @api.model
-    def _isolated(self, func, config, entry, *args):
-        """``func(config, entry, ...)`` in a savepoint: one entry that fails never
-        stops the others (it is logged, and comes back with the next pull)."""
-        try:
-            with self.env.cr.savepoint():
-                return func(config, entry, *args)
-        except RetryableJobError as exc:
-            # An order busy in a job: the entry is taken at the next pull.
-            _logger.info("Cartona feed entry left for the next pull: %s", exc)
-            return None
-        except Exception:  # pylint: disable=broad-except
-            _logger.exception(
-                "Cartona feed entry %s of %s could not be taken",
-                getattr(entry, "hashed_id", None) or inbound.hashed_id_of(entry),
-                config.name,
-            )
-            return None
-
-    @api.model
-    def _stuck_fingerprints(self, config, orders):
-        """Fingerprints of entries not to queue again yet: their last import, less
-        than ``STUCK_RETRY`` ago, failed on a product Odoo still cannot find. Once the
-        product is mapped (or after ``STUCK_RETRY``), the entry is queued again."""
-        if not orders:
-            return set()
-        fingerprints = [data.fingerprint for data in orders]
-        failed = {
-            log["payload_fingerprint"]
-            for log in self.env["marketplace.sync.log"].search_read(
-                [
-                    ("config_id", "=", config.id),
-                    ("operation", "=", "order_import"),
-                    ("outcome", "in", ERROR_OUTCOMES),
-                    ("payload_fingerprint", "in", fingerprints),
-                    ("create_date", ">", fields.Datetime.now() - STUCK_RETRY),
-                ],
-                ["payload_fingerprint"],
-            )
-        }
-        waiting = [data for data in orders if data.fingerprint in failed]
-        if not waiting:
-            return set()
-        found = self._find_products(
-            config, {key for data in waiting for key in data.product_ids}
-        )
-        return {
-            data.fingerprint
-            for data in waiting
-            if any(len(found.get(key) or ()) != 1 for key in data.product_ids)
-        }
 
     @api.model
     def _enqueue_import(self, config, data, pulled_at=None):
@@ -198,7 +116,7 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             )
             if created:
                 return self._apply(config, order, data, outcome)
-        order._marketplace_lock()
+        self.env["marketplace.order.sync"]._lock(order)
         order.invalidate_recordset()
         if order.cartona_fingerprint == data.fingerprint:
             if order.marketplace_import_error:
@@ -277,186 +195,6 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             )
         return vals
 
-    def _reject(self, config, entry, error, pulled_at):
-        """An entry that cannot be imported (``entry``: the raw payload, or the
-        checked order whose products are unknown): log every reason, once per
-        version; create nothing, acknowledge nothing."""
-        checked = isinstance(entry, inbound.InboundOrder)
-        payload = entry.to_job() if checked else entry
-        fingerprint = (
-            entry.fingerprint if checked else inbound.payload_fingerprint(entry)
-        )
-        order = self.env["sale.order"]
-        if error.hashed_id:
-            order = self._find_order(config, error.hashed_id)
-        message = self.env._(
-            "Order not imported: %(count)s problem(s)", count=len(error.reasons)
-        )
-        if order and order.cartona_pulled_at and pulled_at < order.cartona_pulled_at:
-            order = order.browse()  # an outdated version: the order is not concerned
-        if order:
-            # A newer version of a known order is invalid: the order keeps the last
-            # valid version, and says so until a valid version is imported.
-            problem = self.env._(
-                "Cartona sent a version of %(order)s that cannot be imported; Odoo "
-                "keeps the previous one:\n%(reasons)s",
-                order=order.name,
-                reasons=str(error),
-            )
-            order._marketplace_lock()
-            order.write(
-                {
-                    "cartona_pulled_at": pulled_at,
-                    "marketplace_import_error": problem,
-                    "marketplace_sync_status": "error",
-                    "marketplace_error_message": problem,
-                }
-            )
-        self._log_import(
-            config,
-            payload,
-            fingerprint,
-            error.hashed_id,
-            order,
-            "error",
-            message,
-            str(error),
-            status=payload.get("status") if isinstance(payload, dict) else None,
-        )
-        return f"{message}:\n{error}"
-
-    # ------------------------------------------------------------------
-    # Products and partners
-    # ------------------------------------------------------------------
-    @api.model
-    def _resolve_products(self, config, data):
-        """``{internal_product_id: product.product}`` for every line, or InvalidOrder.
-
-        Products must be active, saleable and of the configuration's company (or of
-        no company); ``product_match`` says which product field holds the id.
-        """
-        found = self._find_products(config, data.product_ids)
-        reasons = []
-        for line in data.lines:
-            candidates = found.get(line.internal_product_id)
-            if candidates is not None and len(candidates) == 1:
-                continue
-            reasons.append(
-                self._product_problem(
-                    config, line, candidates or self.env["product.product"]
-                )
-            )
-        if reasons:
-            raise inbound.InvalidOrder(reasons, data.hashed_id)
-        return found
-
-    @api.model
-    def _find_products(self, config, keys):
-        """Candidate variants per key, as ``{key: product.product}``."""
-        Product = self.env["product.product"].with_company(config.company_id)
-        company_domain = [("company_id", "in", (False, config.company_id.id))]
-        saleable = [("sale_ok", "=", True), *company_domain]
-        if config.product_match == "variant_id":
-            ids = {
-                key: int(key)
-                for key in keys
-                if key.isascii() and key.isdigit() and len(key) < 10
-            }
-            products = Product.search([("id", "in", list(ids.values())), *saleable])
-            return {
-                key: products.filtered(lambda p, pid=pid: p.id == pid)
-                for key, pid in ids.items()
-            }
-        field = config.product_match
-        products = Product.search([(field, "in", list(keys)), *saleable])
-        return {
-            key: products.filtered(lambda p, key=key: p[field] == key) for key in keys
-        }
-
-    @api.model
-    def _product_problem(self, config, line, candidates):
-        label = dict(config._fields["product_match"]._description_selection(self.env))[
-            config.product_match
-        ]
-        if candidates:
-            return self.env._(
-                "%(line)s: %(count)s saleable products have %(field)s %(value)s: "
-                "make it unique",
-                line=line.label,
-                count=len(candidates),
-                field=label,
-                value=repr(line.internal_product_id),
-            )
-        return self.env._(
-            "%(line)s: no active, saleable product of %(company)s has %(field)s "
-            "%(value)s (%(name)s)",
-            line=line.label,
-            company=config.company_id.name,
-            field=label,
-            value=repr(line.internal_product_id),
-            name=line.product_name or self.env._("no product name"),
-        )
-
-    @api.model
-    def _retailer_partner(self, config, retailer, outcome):
-        """The retailer's partner: matched by retailer code within the config only.
-
-        Never by name or phone (different retailers share them). Without a code a
-        new contact is created for the order.
-        """
-        Partner = self.env["res.partner"].with_context(active_test=False)
-        if retailer.code:
-            partner = Partner.search(
-                [
-                    ("marketplace_config_id", "=", config.id),
-                    ("cartona_retailer_code", "=", retailer.code),
-                ],
-                limit=1,
-            )
-            if partner:
-                return partner
-        else:
-            outcome.warnings.append(
-                self.env._(
-                    "the retailer has no retailer_code: a new contact was created"
-                )
-            )
-        vals = self._partner_vals(config, retailer)
-        try:
-            with self.env.cr.savepoint():
-                partner = Partner.create(vals)
-        except pg_errors.UniqueViolation as exc:
-            raise RetryableJobError(
-                f"retailer {retailer.code} is being created by another import",
-                seconds=5,
-                ignore_retry=True,
-            ) from exc
-        outcome.changes.append(
-            self.env._("new retailer %(name)s", name=partner.display_name)
-        )
-        return partner
-
-    @api.model
-    def _partner_vals(self, config, retailer):
-        return {
-            "name": retailer.name,
-            "is_company": True,
-            "customer_rank": 1,
-            "company_id": config.company_id.id,
-            "marketplace_config_id": config.id,
-            "cartona_retailer_code": retailer.code or False,
-            "phone": retailer.phone or False,
-            "mobile": retailer.phone2 or False,
-            "street": retailer.address or False,
-            # The retailer's text is text: never markup in the contact's notes, nor
-            # a link (plaintext2html would make its addresses live links).
-            "comment": Markup("<p>%s</p>")
-            % Markup("<br/>").join(retailer.address_notes.splitlines())
-            if retailer.address_notes
-            else False,
-            "country_id": self.env.ref("base.eg").id,
-        }
-
     # ------------------------------------------------------------------
     # Orders and lines
     # ------------------------------------------------------------------
@@ -503,7 +241,7 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             cartona_id=data.hashed_id,
             marketplace_config_id=config.id,
             # A person, never the user the pull runs as (OdooBot for the cron).
-            user_id=self._responsible(config).id,
+            user_id=self.env["marketplace.people"]._account_responsible(config).id,
             team_id=config.team_id.id,
             marketplace_sync_status="synced",
             marketplace_sync_date=fields.Datetime.now(),
@@ -543,14 +281,6 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             ),
         )
         return order, True
-
-    @api.model
-    def _responsible(self, config):
-        """The account's responsible, if a person who may still act."""
-        user = config.user_id
-        if user.active and not user.share and user != self.env.ref("base.user_root"):
-            return user
-        return self.env["res.users"]
 
     @api.model
     def _header_vals(self, data, pulled_at):
@@ -706,155 +436,6 @@ class MarketplaceOrderProcessor(models.AbstractModel):
                 line.cartona_line_ref = str(ref)
                 has[ref] = pulled[ref]
         return has
-
-    # ------------------------------------------------------------------
-    # Cartona's status
-    # ------------------------------------------------------------------
-    def _apply_status(self, config, order, data, outcome):
-        """Do what Cartona's status asks, then store it (only if all steps worked)."""
-        for step in inbound.status_steps(data.status, data.delivered_by):
-            if not getattr(self, f"_step_{step}")(config, order, data, outcome):
-                return
-        stored = inbound.stored_status(data.status)
-        if stored and order.marketplace_status != stored:
-            order.marketplace_status = stored
-            outcome.changes.append(
-                self.env._("Cartona status %(status)s", status=stored)
-            )
-
-    def _step_confirm(self, config, order, data, outcome):
-        if order.state in ("sale", "done"):
-            return True
-        if order.state == "cancel":
-            outcome.warnings.append(
-                self.env._(
-                    "Cartona reports %(status)s but the order is cancelled in Odoo",
-                    status=data.status,
-                )
-            )
-            return False
-        if not config.auto_confirm_approved:
-            outcome.changes.append(
-                self.env._(
-                    "%(status)s on Cartona: confirm the order in Odoo (automatic "
-                    "confirmation is off)",
-                    status=data.status,
-                )
-            )
-            return True
-        try:
-            with self.env.cr.savepoint():
-                order.action_confirm()
-        except STEP_ERRORS as exc:
-            outcome.problem = self.env._(
-                "Cartona reports %(order)s %(status)s, but it could not be confirmed: "
-                "%(error)s",
-                order=order.name,
-                status=data.status,
-                error=str(exc),
-            )
-            return False
-        outcome.changes.append(self.env._("confirmed"))
-        return True
-
-    def _step_cancel(self, config, order, data, outcome):
-        if order.state == "cancel":
-            return True
-        shipped = order._marketplace_customer_pickings().filtered(
-            lambda p: p.state == "done"
-        )
-        if shipped:
-            outcome.problem = self.env._(
-                "Cartona reports %(order)s %(status)s, but %(pickings)s already left "
-                "the warehouse: the order was not cancelled. Arrange the return of "
-                "the goods, then cancel the order in Odoo.",
-                order=order.name,
-                status=data.status,
-                pickings=", ".join(shipped.mapped("name")),
-            )
-            return False
-        try:
-            with self.env.cr.savepoint():
-                order.picking_ids.filtered(
-                    lambda p: p.state not in ("done", "cancel")
-                ).action_cancel()
-                # Not action_cancel(): in Odoo 18 it may open a wizard instead.
-                order._action_cancel()
-        except STEP_ERRORS as exc:
-            outcome.problem = self.env._(
-                "Cartona reports %(order)s %(status)s, but it could not be "
-                "cancelled: %(error)s",
-                order=order.name,
-                status=data.status,
-                error=str(exc),
-            )
-            return False
-        outcome.changes.append(self.env._("cancelled"))
-        return True
-
-    def _step_validate_delivery(self, config, order, data, outcome):
-        if not config.validate_cartona_deliveries or order.state != "sale":
-            return True
-        pickings = order.picking_ids.filtered(
-            lambda p: p.picking_type_code != "incoming"
-            and p.state not in ("done", "cancel")
-        ).sorted("id")
-        if not pickings:
-            return True
-        try:
-            with self.env.cr.savepoint():
-                for picking in pickings:
-                    picking.action_assign()
-                    for move in picking.move_ids.filtered(
-                        lambda m: m.state not in ("done", "cancel")
-                    ):
-                        move.quantity = move.product_uom_qty
-                        move.picked = True
-                    picking.with_context(cancel_backorder=True)._action_done()
-        except STEP_ERRORS as exc:
-            outcome.problem = self.env._(
-                "Cartona delivered %(order)s, but its delivery could not be "
-                "validated: %(error)s",
-                order=order.name,
-                error=str(exc),
-            )
-            return False
-        outcome.changes.append(
-            self.env._(
-                "delivery %(pickings)s validated",
-                pickings=", ".join(pickings.mapped("name")),
-            )
-        )
-        return True
-
-    def _step_return(self, config, order, data, outcome):
-        shipped = order._marketplace_customer_pickings().filtered(
-            lambda p: p.state == "done"
-        )
-        if shipped:
-            outcome.warnings.append(
-                self.env._(
-                    "Cartona returned the goods of %(pickings)s: receive them with a "
-                    "return",
-                    pickings=", ".join(shipped.mapped("name")),
-                )
-            )
-        return True
-
-    def _step_not_driven(self, config, order, data, outcome):
-        if inbound.stored_status(data.status) != order.marketplace_status:
-            outcome.warnings.append(
-                self.env._(
-                    "Cartona reports %(status)s for an order the supplier delivers: "
-                    "nothing changed in Odoo",
-                    status=data.status,
-                )
-            )
-        return True
-
-    def _step_unknown(self, config, order, data, outcome):
-        # The core already warned; the raw status is kept on the order.
-        return True
 
     # ------------------------------------------------------------------
     # Logs

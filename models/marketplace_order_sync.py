@@ -9,21 +9,19 @@ re-sends the step whose answer was lost, which Cartona takes as a no-op.
 """
 
 import logging
-from datetime import timedelta
 
 from markupsafe import Markup
+from psycopg2 import errors as pg_errors
 
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.job import Job
 
-from ..cartona import errors, outbound, payloads, statuses
-from ..cartona.client import UPDATE_DETAILS, UPDATE_STATUS
+from ..cartona import errors, outbound, statuses
+from .marketplace_people import person_sql
 from .marketplace_sync_log import keep_write_after_job_rollback
-from .sale_order import MANAGER_GROUP
 
 _logger = logging.getLogger(__name__)
 
@@ -55,6 +53,7 @@ ORDER_FIELDS = [
 
 class MarketplaceOrderSync(models.AbstractModel):
     _name = "marketplace.order.sync"
+    _inherit = "marketplace.job.mixin"
     _description = "Cartona Order Reconciler"
 
     # ------------------------------------------------------------------
@@ -76,7 +75,7 @@ class MarketplaceOrderSync(models.AbstractModel):
         order.invalidate_recordset()
         order.fetch(ORDER_FIELDS)
         # What people read about the order is written in its responsible's language.
-        order = self._for_reader(order, salesperson)
+        order = self.env["marketplace.people"]._for_reader(order, salesperson)
         plan = order._marketplace_plan(mapping)
         if plan.decision == outbound.BLOCKED:
             return self._blocked(order, plan)
@@ -111,7 +110,7 @@ class MarketplaceOrderSync(models.AbstractModel):
         if plan.reason in outbound.UNBOUND_REASONS:
             self._set_result(order, "not_synced", False)
             return plan.reason
-        reason = order._marketplace_plan_text(plan)
+        reason = self.env["marketplace.order.wording"]._plan_text(order, plan)
         self._log_blocked(order, plan.params.get("target"), reason)
         self._set_result(order, "error", reason)
         return reason
@@ -119,16 +118,21 @@ class MarketplaceOrderSync(models.AbstractModel):
     @api.model
     def _nothing_to_send(self, order, plan):
         """Cartona has what Odoo wants, or can take no more: no error is left."""
-        notes = [order._marketplace_plan_text(plan, *note) for note in plan.notes]
+        notes = [
+            self.env["marketplace.order.wording"]._plan_text(order, plan, *note)
+            for note in plan.notes
+        ]
         if plan.decision == outbound.CLOSED and plan.params.get("conflict"):
-            notes.insert(0, order._marketplace_plan_text(plan))
+            notes.insert(
+                0, self.env["marketplace.order.wording"]._plan_text(order, plan)
+            )
         for note in notes:
             # What Odoo has and Cartona cannot take is on record, not an error
             # that no action could clear.
             self._log_blocked(order, plan.params.get("target"), note)
         sync_status = "not_synced" if plan.decision == outbound.WAIT else "synced"
         self._set_result(order, sync_status, False)
-        return order._marketplace_plan_text(plan)
+        return self.env["marketplace.order.wording"]._plan_text(order, plan)
 
     @api.model
     def _send(self, order, step, retailer_otp=None):
@@ -160,7 +164,9 @@ class MarketplaceOrderSync(models.AbstractModel):
             values["marketplace_status"] = step.status
             note = order.env._(
                 "Cartona accepted the status %(status)s.",
-                status=order._marketplace_status_label(step.status),
+                status=order.env["marketplace.order.wording"]._status_label(
+                    step.status
+                ),
             )
         self._set_result(order, sync_status, False, **values)
         # A log note, not message_post: nobody is notified of a routine step. Its
@@ -222,8 +228,8 @@ class MarketplaceOrderSync(models.AbstractModel):
         """
         if step is not None and step.new_keys and self._maybe_applied(error):
             self._mark_sent(order, [int(key) for key in step.new_keys])
-        job = self._current_job()
-        if job and job.max_retries and job.retry + 1 >= job.max_retries:
+        job = self._job_current()
+        if self._job_last_attempt(job):
             message = order.env._(
                 "Cartona could not be reached, %(count)s times: press Retry once "
                 "Cartona is back.",
@@ -231,7 +237,7 @@ class MarketplaceOrderSync(models.AbstractModel):
             )
             self._set_result(order, "error", message)
             return message
-        retry_at = self._next_attempt(job, getattr(error, "retry_after", None))
+        retry_at = self._job_next_attempt(job, getattr(error, "retry_after", None))
         if retry_at:
             message = order.env._(
                 "%(what)s; Odoo will try again at %(time)s.",
@@ -272,17 +278,6 @@ class MarketplaceOrderSync(models.AbstractModel):
         return order.env._("Cartona could not be reached")
 
     @api.model
-    def _next_attempt(self, job, retry_after):
-        """When queue_job will run ``job`` again after this failure, or ``None``."""
-        if not job:
-            return None
-        loaded = Job.load(self.env(su=True), job.uuid)
-        loaded.retry += 1  # queue_job counts the failure before it postpones
-        return fields.Datetime.now() + timedelta(
-            seconds=loaded._get_retry_seconds(retry_after)
-        )
-
-    @api.model
     def _local_time(self, order, moment):
         """``moment`` (UTC) as the reader reads a time: 14:32, in their time zone."""
         return fields.Datetime.context_timestamp(order, moment).strftime("%H:%M")
@@ -319,97 +314,70 @@ class MarketplaceOrderSync(models.AbstractModel):
         if step.kind == outbound.STEP_DETAILS:
             return order.env._("the changes to the order lines")
         return order.env._(
-            "the status %(status)s", status=order._marketplace_status_label(step.status)
+            "the status %(status)s",
+            status=order.env["marketplace.order.wording"]._status_label(step.status),
         )
 
     # ------------------------------------------------------------------
     # Who reads about the order
     # ------------------------------------------------------------------
     @api.model
+    def _lock(self, order, extra=None):
+        """Row lock so that two jobs for one order never both push.
+
+        Returns whether the order still exists; with ``extra`` (an ``SQL`` that
+        continues the select list, joined from ``sale_order so``), the other values
+        it selects, or ``None`` when the order is gone. NO KEY UPDATE: sync logs
+        written through another cursor may still reference it. No savepoint: a busy
+        order raises, and the caller's transaction is rolled back anyway (a job is
+        retried, a button shows the error), so the lock costs one statement.
+        """
+        if extra is not None:
+            order.flush_recordset(["user_id"])  # the statement reads it from the row
+        query = SQL(
+            "SELECT so.id %s WHERE so.id = %s FOR NO KEY UPDATE OF so NOWAIT",
+            extra or SQL("FROM sale_order so"),
+            order.id,
+        )
+        try:
+            self.env.cr.execute(query, log_exceptions=False)  # contention: expected
+        except (pg_errors.LockNotAvailable, pg_errors.SerializationFailure) as exc:
+            # Nothing may be read any more: the failed statement aborted the
+            # transaction, hence the id rather than the name.
+            raise RetryableJobError(
+                f"sale.order {order.id} is being synced by another job",
+                seconds=5,
+                ignore_retry=True,
+            ) from exc
+        row = self.env.cr.fetchone()
+        if extra is None:
+            return bool(row)
+        return row[1:] if row else None
+
+    @api.model
     def _lock_with_salesperson(self, order):
-        """Lock the order row (see ``sale.order._marketplace_lock``) and read its
-        salesperson as :meth:`_responsible` needs it, and the partner of the job's
+        """Lock the order row (see :meth:`_lock`) and read its salesperson as
+        ``marketplace.people._responsible`` needs it, and the partner of the job's
         user (the author of its notes), in the same statement.
 
         Returns ``(user id, lang, tz, author partner id)`` (the first three ``None``
         when the order has no salesperson who may act), or ``None`` when the order
         is gone.
         """
-        return order._marketplace_lock(
+        return self._lock(
+            order,
             extra=SQL(
                 """
                 , u.id, p.lang, p.tz, author.partner_id
                   FROM sale_order so
-                  LEFT JOIN res_users u ON u.id = so.user_id AND u.active
-                       AND NOT u.share AND u.id != %s
+                  LEFT JOIN res_users u ON u.id = so.user_id AND %s
                   LEFT JOIN res_partner p ON p.id = u.partner_id
                   LEFT JOIN res_users author ON author.id = %s
                 """,
-                SUPERUSER_ID,
+                person_sql(),
                 self.env.uid,
-            )
+            ),
         )
-
-    @api.model
-    def _responsible(self, order, salesperson=None):
-        """Who acts on this order's Cartona problems: its salesperson, else its
-        account's responsible, else a Marketplace Manager of its company; never
-        OdooBot, a portal or an inactive user.
-
-        Returns ``(user, lang, tz)``; ``salesperson`` is what
-        :meth:`_lock_with_salesperson` read, when it did.
-        """
-        Users = self.env["res.users"]
-        if salesperson is None:
-            user = order.user_id
-            if user and user.active and not user.share and user.id != SUPERUSER_ID:
-                return user, user.lang, user.tz
-        elif salesperson[0]:
-            return Users.browse(salesperson[0]), salesperson[1], salesperson[2]
-        # The account's responsible, else a Marketplace Manager, either a user of
-        # the order's company: one statement, whatever the number of managers.
-        self.env.cr.execute(
-            """
-            SELECT u.id, p.lang, p.tz
-              FROM res_users u
-              JOIN res_partner p ON p.id = u.partner_id
-             WHERE u.active AND NOT u.share AND u.id != %(root)s
-               AND u.id IN (SELECT user_id FROM res_company_users_rel
-                             WHERE cid = %(company)s)
-               AND (u.id = %(responsible)s OR u.id IN (
-                    SELECT uid FROM res_groups_users_rel WHERE gid = %(group)s))
-             ORDER BY u.id = %(responsible)s DESC, u.id
-             LIMIT 1
-            """,
-            {
-                "root": SUPERUSER_ID,
-                "responsible": order.marketplace_config_id.user_id.id or 0,
-                # The id alone, from the registry's cache: no query.
-                "group": self.env["ir.model.data"]._xmlid_to_res_id(MANAGER_GROUP),
-                "company": order.company_id.id,
-            },
-        )
-        row = self.env.cr.fetchone()
-        if row:
-            return Users.browse(row[0]), row[1], row[2]
-        return Users, order.company_id.partner_id.lang, None
-
-    @api.model
-    def _for_reader(self, order, salesperson=None):
-        """``order`` in its responsible's language and time zone."""
-        _user, lang, tz = self._responsible(order, salesperson)
-        context = {"lang": lang or order.env.lang}
-        if tz:
-            context["tz"] = tz
-        return order.with_context(**context)
-
-    @api.model
-    def _current_job(self):
-        uuid = self.env.context.get("job_uuid")
-        if not uuid:
-            return self.env["queue.job"]
-        # sudo: jobs are readable by queue managers only; this reads the job's own row.
-        return self.env["queue.job"].sudo().search([("uuid", "=", uuid)], limit=1)
 
     # ------------------------------------------------------------------
     # Confirm Delivery: the delivery plan, sent now
@@ -426,7 +394,7 @@ class MarketplaceOrderSync(models.AbstractModel):
         try:
             # The savepoint keeps the transaction usable for the message below.
             with self.env.cr.savepoint(flush=False):
-                order._marketplace_lock()
+                self._lock(order)
         except RetryableJobError as exc:
             raise UserError(
                 self.env._(
@@ -436,7 +404,7 @@ class MarketplaceOrderSync(models.AbstractModel):
                 )
             ) from exc
         clicker = order.with_context(lang=self.env.lang)
-        order = self._for_reader(order)
+        order = self.env["marketplace.people"]._for_reader(order)
         plan = order._marketplace_plan(target=statuses.DELIVERED)
         for step in plan.steps:
             try:
@@ -513,7 +481,7 @@ class MarketplaceOrderSync(models.AbstractModel):
         """One open activity per order in error, for its salesperson, kept current."""
         activity_type = self.env.ref(ERROR_ACTIVITY)
         for order in orders:
-            user, lang, _tz = self._responsible(order)
+            user, lang, _tz = self.env["marketplace.people"]._responsible(order)
             # In the language of whoever reads it; Cartona's text is text, escaped
             # into the note, never markup.
             note = Markup(
@@ -561,24 +529,6 @@ class MarketplaceOrderSync(models.AbstractModel):
                 )
             ]
         )
-
-    # ------------------------------------------------------------------
-    # Previews
-    # ------------------------------------------------------------------
-    @api.model
-    def _request_preview(self, order, step, config):
-        """The request a step would make, its body with secrets masked."""
-        if step.kind == outbound.STEP_DETAILS:
-            endpoint, body = UPDATE_DETAILS, [step.details_item(order.cartona_id)]
-        else:
-            endpoint = f"{UPDATE_STATUS}/{order.cartona_id}"
-            body = order._marketplace_status_item(
-                step.status, config, retailer_otp="preview"
-            )
-        return {
-            "endpoint": f"POST {config.api_base_url.rstrip('/')}/{endpoint}",
-            "body": payloads.redacted(body),
-        }
 
     @api.model
     def _step_name(self, step):

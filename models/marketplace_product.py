@@ -181,8 +181,8 @@ class MarketplaceProduct(models.Model):
         # same when a person maps it to another Odoo product.
         for listing in self:
             if listing.product_id and not listing.internal_product_id:
-                listing.internal_product_id = listing._catalog_product_key(
-                    listing.config_id, listing.product_id
+                listing.internal_product_id = (
+                    listing.config_id._product_key(listing.product_id) or False
                 )
 
     @api.depends("product_id")
@@ -281,18 +281,6 @@ class MarketplaceProduct(models.Model):
     # Identifiers and linking
     # ------------------------------------------------------------------
     @api.model
-    def _catalog_product_key(self, config, product):
-        """The ``internal_product_id`` Cartona knows ``product`` by, under the
-        account's product matching; ``False`` when the product has none."""
-        # sudo: a setting of the account, for whoever lists a product.
-        match = config.sudo().product_match
-        if match == "variant_id":
-            return str(product.id)
-        if match == "barcode":
-            return product.barcode or False
-        return product.default_code or False
-
-    @api.model
     def _catalog_link(self, config, entries, concurrent=False):
         """Create or complete the listings of ``config`` for ``entries``.
 
@@ -388,7 +376,7 @@ class MarketplaceProduct(models.Model):
             product = self.env["product.product"].browse(vals["product_id"])
             config = configs.browse(vals["config_id"])
             internal_id = vals.get("internal_product_id") or (
-                product and self._catalog_product_key(config, product)
+                product and config._product_key(product) or False
             )
             rows.append(
                 SQL(

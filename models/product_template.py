@@ -12,15 +12,15 @@ class ProductTemplate(models.Model):
     )
 
     def _compute_marketplace_listing_count(self):
-        counts = dict(
-            self.env["marketplace.product"]._read_group(
-                [("product_id.product_tmpl_id", "in", self.ids)],
-                ["product_tmpl_id"],
-                ["__count"],
-            )
-        )
+        # The variants' own counts (archived variants' listings included), in one
+        # batch for all the templates.
+        variants = self.with_context(active_test=False).product_variant_ids
         for template in self:
-            template.marketplace_listing_count = counts.get(template, 0)
+            template.marketplace_listing_count = sum(
+                variants.filtered(
+                    lambda v, template=template: v.product_tmpl_id == template
+                ).mapped("marketplace_listing_count")
+            )
 
     def write(self, vals):
         result = super().write(vals)

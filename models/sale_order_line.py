@@ -85,14 +85,6 @@ class SaleOrderLine(models.Model):
         return result
 
     def _marketplace_product_key(self):
-        """The ``internal_product_id`` Cartona knows this line's product by, under
-        the account's product matching; ``None`` when the product has none."""
+        """The ``internal_product_id`` Cartona knows this line's product by."""
         self.ensure_one()
-        # sudo: a setting of the account, for whoever edits the order.
-        match = self.order_id.marketplace_config_id.sudo().product_match
-        product = self.product_id
-        if match == "variant_id":
-            return str(product.id)
-        if match == "barcode":
-            return product.barcode or None
-        return product.default_code or None
+        return self.order_id.marketplace_config_id._product_key(self.product_id)

@@ -810,7 +810,7 @@ def bench_bulk(odoo, sandbox, report, order_ids, batch_size):
     with odoo.env(commit=False) as env:
         orders = env["sale.order"].browse(order_ids)
         config = orders.marketplace_config_id
-        config.batch_size = batch_size
+        config.status_batch_size = batch_size
         started = time.perf_counter()
         results = env["marketplace.api"].update_order_status(orders, "approved")
         elapsed = time.perf_counter() - started
@@ -897,7 +897,11 @@ def bench_import(odoo, server, report, world, count, lines):
             feed.state.add_order(feed_entry(f"IMP{number:06d}", products, lines))
         with odoo.env() as env:
             config = make_config(
-                env, feed, "Bench import", product_match="variant_id", batch_size=200
+                env,
+                feed,
+                "Bench import",
+                product_match="variant_id",
+                pull_page_size=200,
             )
             config_id = config.id
         db = server.db
@@ -1344,13 +1348,16 @@ def _catalog_products(env, sandbox, warehouse, prefix, count, listed, config=Non
 
 
 def _catalog_idle(db, config_id):
-    """Whether no catalog job is open and no change of the account waits."""
+    """Whether no catalog job of the account is open and none of its changes waits.
+
+    The account's own jobs only (their identity key names it): another section's
+    account may keep a job retrying against its stopped sandbox."""
     return not e2e.sql(
         db,
         "SELECT (SELECT count(*) FROM queue_job WHERE method_name = '_sync_catalog' "
-        "AND state IN %s) + (SELECT count(*) FROM marketplace_product_change "
-        "WHERE config_id = %s)",
-        (e2e.OPEN_JOB_STATES, config_id),
+        "AND identity_key = %s AND state IN %s) "
+        "+ (SELECT count(*) FROM marketplace_product_change WHERE config_id = %s)",
+        (f"cartona-catalog-{config_id}", e2e.OPEN_JOB_STATES, config_id),
     )[0][0]
 
 
@@ -1394,7 +1401,7 @@ def bench_catalog(odoo, server, sandbox, report, world, count, batch_size, passe
     with odoo.env() as env:
         warehouse = env["stock.warehouse"].browse(world["warehouse"])
         config = make_config(
-            env, sandbox, "Bench catalog", batch_size=batch_size, timeout=30
+            env, sandbox, "Bench catalog", catalog_batch_size=batch_size, timeout=30
         )
         config_id = config.id
         listed = _catalog_products(env, sandbox, warehouse, "BL", count, True, config)

@@ -9,7 +9,7 @@ from .common import CartonaCase
 @tagged("post_install", "-at_install")
 class TestMarketplaceApi(CartonaCase):
     def test_bulk_update_sends_one_request_per_batch(self):
-        self.config.batch_size = 2
+        self.config.status_batch_size = 2
         orders = self.env["sale.order"]
         for _i in range(5):
             orders |= self._make_order()

@@ -18,7 +18,7 @@ from odoo.tools import mute_logger
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..models.marketplace_config import CATALOG_MAX_RETRIES
+from ..models.marketplace_config_catalog import CATALOG_MAX_RETRIES
 from ..models.marketplace_product_change import CATALOG_DELAY
 from .common import CartonaCase
 
@@ -473,7 +473,7 @@ class TestCatalogPush(CatalogCase):
                 for n in range(self.PRODUCTS, 25)
             ]
         )
-        self.config.batch_size = 10
+        self.config.catalog_batch_size = 10
         self._list(products)
         self._sync(
             lambda: [
@@ -629,7 +629,7 @@ class TestCatalogFailures(CatalogCase):
         self.assertLessEqual(job.eta, after + timedelta(seconds=1.5))
 
     def test_after_partial_progress_the_rest_resumes_later(self):
-        self.config.batch_size = 2
+        self.config.catalog_batch_size = 2
         self._list(self.items[:4])
         with trap_jobs() as trap:
             for product in self.items[:4]:
@@ -716,7 +716,7 @@ class TestCatalogListings(CatalogCase):
                 "product_name": "Rice",
             }
         )
-        self.config.batch_size = 4
+        self.config.pull_page_size = 4
         self._sync(self.config.action_import_catalog)
         listings = self.env["marketplace.product"].search(
             [("config_id", "=", self.config.id)]

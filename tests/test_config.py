@@ -58,12 +58,19 @@ class TestConfig(CartonaCase):
         order.with_user(user)._sync_status_to_marketplace()
         self.assertEqual(self._history(order), ["approved"])
 
-    def test_batch_size_and_url_are_checked(self):
+    def test_batch_sizes_and_url_are_checked(self):
         with self.assertRaises(ValidationError):
             self.config.api_base_url = "ftp://cartona"
-        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
-            self.config.batch_size = 0
-            self.env.flush_all()
+        for name in ("status_batch_size", "pull_page_size", "catalog_batch_size"):
+            for value in (0, 1001):
+                with (
+                    self.subTest(field=name, value=value),
+                    self.assertRaises(IntegrityError),
+                    mute_logger("odoo.sql_db"),
+                    self.env.cr.savepoint(),
+                ):
+                    self.config[name] = value
+                    self.env.flush_all()
 
     def test_multi_company_isolation(self):
         other = self.env["res.company"].create({"name": "Other Supplier"})

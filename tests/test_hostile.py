@@ -180,7 +180,7 @@ class TestHostileFeed(InboundCase):
 
     @mute_logger(CLIENT)
     def test_an_unreadable_entry_never_stops_the_feed(self):
-        self.config.batch_size = 4
+        self.config.pull_page_size = 4
         first = self._feed()
         self.sandbox.state.add_raw_entry(DEEP_ENTRY)
         second = self._feed()

@@ -529,7 +529,7 @@ class TestInvalidOrders(InboundCase):
         self.assertIn(log, self._import_errors())
 
     def test_a_failing_page_is_logged_and_keeps_the_pages_before(self):
-        self.config.batch_size = 1
+        self.config.pull_page_size = 1
         first, _second = self._feed(), self._feed()
         pages = self.env["marketplace.api"].pull_orders(self.config)
         self.assertEqual([o["hashed_id"] for o in next(pages)], [first])
@@ -975,7 +975,7 @@ class TestStatuses(InboundCase):
 @tagged("post_install", "-at_install")
 class TestPullAndAcknowledge(InboundCase):
     def test_pagination_reads_every_page(self):
-        self.config.batch_size = 2
+        self.config.write({"pull_page_size": 2, "status_batch_size": 2})
         ids = [self._feed() for _i in range(5)]
         total, _invalid, _error = self._sync()
         self.assertEqual(total, 5)

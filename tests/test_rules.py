@@ -36,7 +36,9 @@ class TestRules(CartonaCase):
         self.assertFalse(order._filter_orders_for_sync())
         plan = order._marketplace_plan()
         self.assertEqual(plan.decision, outbound.BLOCKED)
-        self.assertIn("archived", order._marketplace_plan_text(plan))
+        self.assertIn(
+            "archived", self.env["marketplace.order.wording"]._plan_text(order, plan)
+        )
 
     def test_rejected_token_blocks_until_fixed(self):
         order = self._make_order()
@@ -45,7 +47,9 @@ class TestRules(CartonaCase):
         self.assertFalse(order._filter_orders_for_sync())
         self.assertIn(
             "rejected the token",
-            order._marketplace_plan_text(order._marketplace_plan()),
+            self.env["marketplace.order.wording"]._plan_text(
+                order, order._marketplace_plan()
+            ),
         )
         self.config.connection_status = "connected"
         self.assertEqual(order._filter_orders_for_sync(), order)
@@ -58,7 +62,10 @@ class TestRules(CartonaCase):
             (plan.decision, plan.reason),
             (outbound.NOTHING, outbound.REASON_CARTONA_DELIVERS),
         )
-        self.assertIn("delivered by Cartona", order._marketplace_plan_text(plan))
+        self.assertIn(
+            "delivered by Cartona",
+            self.env["marketplace.order.wording"]._plan_text(order, plan),
+        )
         plan = order._marketplace_plan(target="cancelled_by_supplier")
         self.assertEqual(plan.status_steps, ("cancelled_by_supplier",))
 

@@ -265,7 +265,7 @@ def test_receipt_and_sales_stream_converge_with_faults(
     db = odoo.db
     sandbox = catalog_sandbox
     config_id = e2e.create_config(
-        rpc, sandbox, "Cartona e2e catalog", auth_token=TOKEN, batch_size=100
+        rpc, sandbox, "Cartona e2e catalog", auth_token=TOKEN, catalog_batch_size=100
     )
     received = _products(rpc, PRODUCTS)
     sold = _products(rpc, SOLD, first=PRODUCTS)

@@ -111,7 +111,7 @@ def test_feed_of_500_with_invalid_orders_and_a_kill(rpc, odoo, world, feed_sandb
         "Cartona e2e inbound",
         product_match="variant_id",
         pull_interval=0,
-        batch_size=100,
+        pull_page_size=100,
     )
     watcher = AckWatcher(
         feed_sandbox, odoo.db, config_id, [e["hashed_id"] for e in valid + invalid]

@@ -134,7 +134,9 @@ def test_update_products_sends_the_items_as_they_are(sandbox, client):
 )
 def test_any_success_is_a_success_whatever_its_json(status, text):
     client, _session = canned((status, text))
-    client.update_products([{"internal_product_id": "A"}])
+    answer = client.update_products([{"internal_product_id": "A"}])
+    assert answer == (json.loads(text) if text else [])
+    assert client.last_exchange.status_code == status
 
 
 def test_a_rejected_batch_carries_cartonas_message(sandbox, client):

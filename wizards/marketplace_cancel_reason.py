@@ -3,7 +3,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..cartona import statuses
-from ..models.sale_order import CANCELLATION_REASON_SELECTION
+from ..models.selections import CANCELLATION_REASON_SELECTION
 
 
 class MarketplaceCancelReason(models.TransientModel):

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 
-from ..models.sale_order import STATUS_SELECTION
+from ..models.selections import STATUS_SELECTION
 
 
 class MarketplaceSyncPreview(models.TransientModel):
