@@ -183,7 +183,7 @@ class SaleOrder(models.Model):
         # sudo: invoicing a delivered order is the integration's work, whoever's
         # delivery queued it; the order's company scopes everything.
         order = self.sudo().with_company(self.company_id)
-        if not order.exists() or not order._marketplace_lock():
+        if not order.exists() or not self.env["marketplace.order.sync"]._lock(order):
             return "order deleted"
         order.invalidate_recordset()
         if not order._marketplace_invoice_due():
@@ -265,8 +265,10 @@ class SaleOrder(models.Model):
         self.ensure_one()
         message = str(error.args[0] if error.args else error)
         self.marketplace_invoice_error = message
-        user = self.marketplace_config_id.user_id
-        if not (user.active and not user.share):
+        user = self.env["marketplace.people"]._account_responsible(
+            self.marketplace_config_id
+        )
+        if not user:
             _logger.warning(
                 "Cartona invoice of %s not made and nobody to tell: give the Cartona "
                 "account a responsible",
