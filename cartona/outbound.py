@@ -1,8 +1,8 @@
 """The outbound planner: what Cartona has and what Odoo wants -> the steps to send.
 
-Every outbound decision of the addon (the reconciler job, Test Sync, Confirm Delivery,
-Retry, the sync buttons, the cancellation dialog, the triggers) asks :func:`plan` and
-nothing else. It takes plain values and returns a :class:`Plan`:
+Every outbound decision of the addon (the reconciler job, Preview Sync, Confirm
+Delivery, Retry, the sync buttons, the cancellation dialog, the triggers) asks
+:func:`plan` and nothing else. It takes plain values and returns a :class:`Plan`:
 
 - ``SEND``: the ordered steps. Content first (``update-order-details``, only the lines
   that differ, only inside Cartona's edit window), then the status steps of

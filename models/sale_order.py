@@ -397,7 +397,7 @@ class SaleOrder(models.Model):
         return self.env["marketplace.order.manual"]._queue(self, "combined")
 
     def action_test_status_sync(self):
-        """Test Sync: show what a sync would send, without calling Cartona."""
+        """Preview Sync: show what a sync would send, without calling Cartona."""
         self.ensure_one()
         self._marketplace_check_rights()
         preview = self.env["marketplace.sync.preview"].create(
@@ -405,7 +405,7 @@ class SaleOrder(models.Model):
         )
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Cartona Sync Preview"),
+            "name": self.env._("Preview Sync"),
             "res_model": "marketplace.sync.preview",
             "res_id": preview.id,
             "view_mode": "form",

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from itertools import count
 
-from odoo.tests import TransactionCase
+from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -59,6 +59,15 @@ class CartonaCase(TransactionCase):
         )
         cls.retailer = cls.env["res.partner"].create(
             {"name": "Nour Grocery", "phone": "+20100000001"}
+        )
+        # Whose change queues an order's job: a salesperson of the Marketplace. Jobs
+        # run as the user who queued them (queue_job), so the tests run them so.
+        cls.job_user = new_test_user(
+            cls.env,
+            login="cm_job_salesperson",
+            name="Salma Job",
+            groups="sales_team.group_sale_salesman_all_leads,"
+            "cartona_marketplace.group_marketplace_user",
         )
 
     def setUp(self):
@@ -144,7 +153,8 @@ class CartonaCase(TransactionCase):
         return picking
 
     def _run_job(self, order, mapping="combined"):
-        return order._sync_status_to_marketplace(mapping)
+        """The order's status job, run as the salesperson whose change queued it."""
+        return order.with_user(self.job_user)._sync_status_to_marketplace(mapping)
 
     def _perform_like_queue_job(
         self, order, mapping="combined", job_uuid="test-job-uuid"
@@ -152,6 +162,7 @@ class CartonaCase(TransactionCase):
         """Run the status job of ``order`` as queue_job's runner does (see below)."""
         return self._run_in_job_transaction(
             lambda env: env["sale.order"]
+            .with_user(self.job_user)
             .browse(order.id)
             ._sync_status_to_marketplace(mapping),
             job_uuid=job_uuid,

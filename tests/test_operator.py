@@ -56,7 +56,8 @@ class TestOperatorExperience(CartonaCase):
         self.assertTrue(any("Approved" in b for b in bodies))
         self.assertTrue(any("Shipped" in b for b in bodies))
         note = order.message_ids.filtered(lambda m: "Approved" in m.body)
-        self.assertEqual(note.author_id, self.env.user.partner_id)
+        # Written by the job's user, the salesperson whose change queued it.
+        self.assertEqual(note.author_id, self.job_user.partner_id)
 
     def test_retry_requeues_errored_orders_and_explains_the_rest(self):
         errored = self._confirmed()

@@ -147,7 +147,7 @@ class TestRules(CartonaCase):
         self.assertTrue(all(r["endpoint"].endswith(endpoint) for r in requests))
         self.assertNotIn(self.config.sudo().auth_token, str(preview.read()))
         self.assertEqual(
-            self.sandbox.state.requests, [], "Test Sync must not call Cartona"
+            self.sandbox.state.requests, [], "Preview Sync must not call Cartona"
         )
 
     def test_test_sync_joins_the_base_url_and_the_endpoint_once(self):

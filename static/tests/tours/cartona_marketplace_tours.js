@@ -27,7 +27,7 @@ registry.category("web_tour.tours").add("cartona_marketplace_salesperson", {
             run: "click",
         },
         {
-            content: "Preview what Odoo would send",
+            content: "Preview Sync",
             trigger: "button[name=action_test_status_sync]",
             run: "click",
         },
