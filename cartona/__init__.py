@@ -6,4 +6,6 @@
 - :mod:`.client`: the Cartona supplier-integrations HTTP client.
 - :mod:`.catalog`: the catalog planner (stock and prices of listed products, batches,
   isolating the bad items of a refused batch).
+- :mod:`.returns`: what ``returned`` asks of Odoo's stock, and the supplier's
+  "Delivery Failed" (when it may be sent, its body).
 """

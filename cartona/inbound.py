@@ -53,7 +53,7 @@ CANCELLATION_STATUSES = frozenset(
 KNOWN_STATUSES = frozenset(statuses.STATUSES) | CANCELLATION_STATUSES
 #: Statuses Cartona drives for the orders its own couriers deliver.
 CARTONA_SHIPPING_STATUSES = frozenset(
-    {statuses.ASSIGNED_TO_SALESMAN, statuses.DELIVERED, statuses.RETURNED}
+    {statuses.ASSIGNED_TO_SALESMAN, statuses.DELIVERED}
 )
 
 # What a status asks of Odoo (see :func:`status_steps`).
@@ -408,10 +408,11 @@ def status_steps(status, delivered_by):
 
     - any cancellation: cancel the order (``STEP_CANCEL``);
     - ``approved``: confirm a draft order (``STEP_CONFIRM``);
-    - ``assigned_to_salesman``, ``delivered``, ``returned`` of an order Cartona
-      delivers: confirm it if needed, then validate its delivery or have the goods
-      returned; Cartona does not drive these for supplier-delivered orders
-      (``STEP_NOT_DRIVEN``);
+    - ``returned``, whoever delivers: the goods come back (``STEP_RETURN``, see
+      ``cartona.returns``);
+    - ``assigned_to_salesman``, ``delivered`` of an order Cartona delivers: confirm
+      it if needed, then validate its delivery; Cartona does not drive these for
+      supplier-delivered orders (``STEP_NOT_DRIVEN``);
     - ``pending`` and ``editing``: nothing to do besides keeping the status;
     - anything else: ``STEP_UNKNOWN``.
     """
@@ -419,13 +420,13 @@ def status_steps(status, delivered_by):
         return (STEP_CANCEL,)
     if status == statuses.APPROVED:
         return (STEP_CONFIRM,)
+    if status == statuses.RETURNED:
+        return (STEP_RETURN,)
     if status in CARTONA_SHIPPING_STATUSES:
         if delivered_by != statuses.DELIVERED_BY_CARTONA:
             return (STEP_NOT_DRIVEN,)
         if status == statuses.DELIVERED:
             return (STEP_CONFIRM, STEP_VALIDATE_DELIVERY)
-        if status == statuses.RETURNED:
-            return (STEP_RETURN,)
         return (STEP_CONFIRM,)
     if status in (statuses.PENDING, statuses.EDITING):
         return ()

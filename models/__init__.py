@@ -7,6 +7,7 @@ from . import marketplace_config_catalog
 from . import marketplace_dashboard
 from . import marketplace_sync_log
 from . import marketplace_api
+from . import marketplace_api_return
 from . import marketplace_order_sync
 from . import marketplace_order_plan
 from . import marketplace_order_wording
@@ -20,6 +21,7 @@ from . import res_partner
 from . import sale_order
 from . import sale_order_cartona
 from . import sale_order_cancel
+from . import sale_order_return
 from . import sale_order_line
 from . import stock_picking
 from . import marketplace_product

@@ -158,19 +158,23 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         return True
 
     def _step_return(self, config, order, data, outcome):
-        shipped = (
-            self.env["marketplace.order.plan"]
-            ._customer_pickings(order)
-            .filtered(lambda p: p.state == "done")
+        # The goods come back, once (models/sale_order_return.py).
+        done = []
+        returned = self._attempt(
+            outcome,
+            lambda: done.append(order._marketplace_apply_return()),
+            lambda error: self.env._(
+                "Cartona reports %(order)s returned, but its return could not be "
+                "prepared: %(error)s",
+                order=order.name,
+                error=error,
+            ),
         )
-        if shipped:
-            outcome.warnings.append(
-                self.env._(
-                    "Cartona returned the goods of %(pickings)s: receive them with a "
-                    "return",
-                    pickings=", ".join(shipped.mapped("name")),
-                )
-            )
+        if not returned:
+            return False
+        changes, warnings = done[0]
+        outcome.changes.extend(changes)
+        outcome.warnings.extend(warnings)
         return True
 
     def _step_not_driven(self, config, order, data, outcome):

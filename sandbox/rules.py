@@ -48,6 +48,14 @@ SUPPLIER_MAY_POST = frozenset(
     }
 )
 
+# Section 4: ``returned`` (the retailer did not receive the goods) follows
+# ``assigned_to_salesman`` and carries a ``return_reason``; the cycle guide has the
+# supplier send it, but section 3.2's list of values omits it (UNCERTAIN). The sandbox
+# takes it on the single-order endpoint only (the one that reports failures), and can
+# be told to refuse it, so that both of Cartona's possible answers can be rehearsed.
+RETURNED = "returned"
+RETURN_REASON = "return_reason"
+
 # Section 3.4: the supplier may edit an order's lines in these statuses only.
 DETAILS_EDITABLE = frozenset({"pending", "approved", "assigned_to_salesman"})
 # Section 4: the retailer edits (``editing``) and cancels while the order is open.

@@ -4,9 +4,10 @@
   ``AuthorizationToken`` header, with faults injected on demand.
 - ``/_sandbox/``: the control API (no auth) that tests, scripts and demos use to add
   orders and catalog products, act as the retailer, inspect recorded requests and
-  inject faults; to make the feed hostile, ``raw-entries`` puts bytes served as they
-  are (broken JSON, invalid UTF-8) among the orders, and ``cookie`` has every API
-  answer set a cookie.
+  inject faults; ``returned`` tells whether a supplier's ``returned`` is accepted or
+  refused; to make the feed hostile, ``raw-entries`` puts bytes served as they are
+  (broken JSON, invalid UTF-8) among the orders, and ``cookie`` has every API answer
+  set a cookie.
 """
 
 import base64
@@ -339,8 +340,8 @@ def _control_call(state, method, route, body):
     if key == ("POST", "reset", 1):
         state.reset()
         return _Response(200, {"orders": len(state.orders)})
-    if segments and segments[0] == "raw-entries":
-        return _raw_entries_call(state, method, segments[1:], body)
+    if segments and segments[0] in CONTROL_SUBROUTES:
+        return CONTROL_SUBROUTES[segments[0]](state, method, segments[1:], body)
     if key == ("POST", "cookie", 1):
         state.set_cookie((body or {}).get("cookie"))
         return _Response(200, {"cookie": state.cookie})
@@ -367,8 +368,30 @@ def _raw_entries_call(state, method, rest, body):
     return _Response(404, {"error": f"no control route {method} raw-entries"})
 
 
+def _returns_call(state, method, rest, body):
+    """``/_sandbox/returned``: how a supplier's ``returned`` is answered (GET), or
+    ``{"accept": false, "status": 4xx, "message": "..."}`` to refuse it (POST)."""
+    if method == "GET" and not rest:
+        return _Response(200, state.returns)
+    if method == "POST" and not rest:
+        options = body if isinstance(body, dict) else {}
+        return _Response(
+            200,
+            state.set_returns(
+                accept=options.get("accept", True),
+                status=options.get("status", 422),
+                message=options.get("message"),
+            ),
+        )
+    return _Response(404, {"error": f"no control route {method} returned"})
+
+
+#: ``/_sandbox/<name>/...`` routes served by a function of their own.
+CONTROL_SUBROUTES = {"raw-entries": _raw_entries_call, "returned": _returns_call}
+
+
 def _order_action(state, hashed_id, action, body):
-    """``POST /_sandbox/orders/<id>/<edit|cancel|status>``."""
+    """``POST /_sandbox/orders/<id>/<edit|cancel|return|status>``."""
     if not isinstance(body, dict):
         raise ValueError("the request body must be a JSON object")
     if action == "edit":
@@ -377,6 +400,8 @@ def _order_action(state, hashed_id, action, body):
         return _Response(
             200, state.retailer_cancel(hashed_id, body.get("reason") or "")
         )
+    if action == "return":
+        return _Response(200, state.retailer_return(hashed_id, body.get("reason")))
     if action == "status":
         return _Response(200, state.set_status(hashed_id, body.get("status")))
     return _Response(404, {"error": f"unknown order action {action!r}"})

@@ -23,6 +23,9 @@ from .demo import ORDER_DEFAULTS, demo_products
 from .faults import FaultBook
 
 DEFAULT_OTP = "123456"
+#: How the sandbox answers a supplier's ``returned`` by default (it accepts it; see
+#: :meth:`SandboxState.set_returns`).
+RETURNS_ACCEPTED = {"accept": True, "status": 422, "message": None}
 DATE_FIELDS = ("estimated_delivery_day", "delivery_day")
 STORED_FIELDS = ("cancellation_reason", *DATE_FIELDS)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -97,6 +100,7 @@ class SandboxState:
             self._raw_entries = {}
             self._raw_ids = itertools.count(1)
             self._cookie = None
+            self._returns = dict(RETURNS_ACCEPTED)
             self._catalog = Catalog(self._products)
             for order in self._initial_orders:
                 self.add_order(order)
@@ -286,6 +290,46 @@ class SandboxState:
             self._touch(hashed_id)
             return copy.deepcopy(order)
 
+    def retailer_return(self, hashed_id, reason):
+        """The goods came back (the retailer or Cartona says so): ``returned`` with
+        ``return_reason``, where the graph allows it; back in the feed."""
+        if not _is_text(reason):
+            raise SandboxRejection(400, "a return needs a non-empty reason")
+        with self.lock:
+            order = self._get(hashed_id)
+            current = order["status"]
+            if not rules.may_move(current, rules.RETURNED):
+                raise SandboxRejection(
+                    409, f"an order in status {current!r} cannot be returned"
+                )
+            order["status"] = rules.RETURNED
+            order[rules.RETURN_REASON] = reason
+            self._touch(hashed_id)
+            return copy.deepcopy(order)
+
+    @property
+    def returns(self):
+        """How a supplier's ``returned`` is answered: ``{"accept", "status",
+        "message"}``."""
+        with self.lock:
+            return dict(self._returns)
+
+    def set_returns(self, accept=True, status=422, message=None):
+        """Accept a supplier's ``returned`` (the default), or refuse it with HTTP
+        ``status`` (4xx) and Cartona's ``message``: whether Cartona takes it is
+        UNCERTAIN (cartona-api.md section 4)."""
+        if not isinstance(accept, bool):
+            raise ValueError("accept must be true or false")
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise ValueError("status must be an HTTP status code")
+        if not 400 <= status < 500:
+            raise ValueError("a refusal is a 4xx status")
+        if message is not None and not isinstance(message, str):
+            raise ValueError("message must be text")
+        with self.lock:
+            self._returns = {"accept": accept, "status": status, "message": message}
+            return dict(self._returns)
+
     def set_status(self, hashed_id, status):
         """Force any status (Cartona's or the retailer's doing); back in the feed."""
         if not _is_text(status):
@@ -298,12 +342,14 @@ class SandboxState:
 
     # Supplier API
 
-    def update_status(self, item):
+    def update_status(self, item, single=False):
         """Apply one supplier status item (single endpoint semantics).
 
         ``synced`` acknowledges the order. Raises :class:`SandboxRejection` for an
         unknown order (404), a status the supplier may not send or a transition the
         graph forbids (422), and bad optional fields or a missing/wrong OTP (400).
+        ``returned`` is taken on the single endpoint (``single``) only, with a
+        ``return_reason``, unless the sandbox was told to refuse it.
         """
         hashed_id, status = item["hashed_id"], item["status"]
         with self.lock:
@@ -311,7 +357,9 @@ class SandboxState:
             if status == rules.SYNCED:
                 self._meta[hashed_id].acked = next(self._clock)
                 return {"hashed_id": hashed_id, "status": rules.SYNCED}
-            if status not in rules.SUPPLIER_MAY_POST:
+            if status == rules.RETURNED and single:
+                self._check_return(item)
+            elif status not in rules.SUPPLIER_MAY_POST:
                 raise SandboxRejection(
                     422,
                     f"status {status!r} cannot be set by the supplier",
@@ -326,7 +374,23 @@ class SandboxState:
             for key in STORED_FIELDS:
                 if item.get(key) is not None:
                     order[key] = item[key]
+            if status == rules.RETURNED:
+                order[rules.RETURN_REASON] = item[rules.RETURN_REASON]
             return {"hashed_id": hashed_id, "status": order["status"]}
+
+    def _check_return(self, item):
+        """A supplier's ``returned``: refused when the sandbox is told so, and it
+        needs a ``return_reason``."""
+        if not self._returns["accept"]:
+            raise SandboxRejection(
+                self._returns["status"],
+                self._returns["message"]
+                or f"status {rules.RETURNED!r} cannot be set by the supplier",
+            )
+        if not _is_text(item.get(rules.RETURN_REASON)):
+            raise SandboxRejection(
+                400, f"{rules.RETURN_REASON} is required to return an order"
+            )
 
     def update_status_single(self, hashed_id, body):
         """``POST order/update-order-status/<hashed_id>``: the body is one object."""
@@ -340,7 +404,7 @@ class SandboxState:
                 "hashed_id in the body does not match the URL",
                 {"url": hashed_id, "body": body["hashed_id"]},
             )
-        return self.update_status({**body, "hashed_id": hashed_id})
+        return self.update_status({**body, "hashed_id": hashed_id}, single=True)
 
     def update_status_bulk(self, items):
         """``POST order/update-order-status``: failing items are skipped silently."""

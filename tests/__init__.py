@@ -15,4 +15,5 @@ from . import test_rights
 from . import test_people
 from . import test_hostile
 from . import test_catalog
+from . import test_returns
 from . import test_money

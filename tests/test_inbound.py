@@ -912,8 +912,9 @@ class TestStatuses(InboundCase):
         self._sync()
         self.assertEqual(order.marketplace_status, "returned")
         log = self._logs("order_import", cartona_id=hashed_id)[-1]
-        self.assertEqual(log.outcome, "warning")
-        self.assertIn("receive them with a return", log.message)
+        self.assertEqual(log.outcome, "success")
+        self.assertIn("prepared for what left", log.message)
+        self.assertEqual(order.marketplace_return_picking_id.state, "assigned")
 
     def test_supplier_delivered_orders_are_not_driven_by_cartona(self):
         hashed_id, order = self._imported()

@@ -353,7 +353,7 @@ def test_hashed_id_of():
         ("returned", st.DELIVERED_BY_CARTONA, ("return",)),
         ("assigned_to_salesman", st.DELIVERED_BY_SUPPLIER, ("not_driven",)),
         ("delivered", st.DELIVERED_BY_SUPPLIER, ("not_driven",)),
-        ("returned", st.DELIVERED_BY_SUPPLIER, ("not_driven",)),
+        ("returned", st.DELIVERED_BY_SUPPLIER, ("return",)),
         ("on_hold", st.DELIVERED_BY_SUPPLIER, ("unknown",)),
     ],
 )

@@ -141,7 +141,7 @@ def test_single_endpoint_enforces_the_graph(sandbox, current, target):
 
 
 @pytest.mark.parametrize(
-    "status", ["returned", "editing", "cancelled_by_retailer", "cancelled", "done"]
+    "status", ["editing", "cancelled_by_retailer", "cancelled", "done"]
 )
 def test_single_endpoint_refuses_statuses_the_supplier_cannot_send(sandbox, status):
     sandbox.state.set_status(STANDARD, "assigned_to_salesman")
