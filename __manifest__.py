@@ -3,7 +3,7 @@
 {
     "name": "Cartona Marketplace Integration",
     "summary": "Keep sale orders and the Cartona B2B marketplace in step",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/Sales",
     "website": "https://github.com/cartona-marketplace/cartona_marketplace",
     "author": "Cartona Marketplace Integration contributors",

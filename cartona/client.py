@@ -29,6 +29,7 @@ import requests
 
 from .errors import (
     BODY_LIMIT,
+    MAX_RESPONSE_BYTES,
     MESSAGE_LIMIT,
     AuthenticationError,
     CartonaError,
@@ -36,7 +37,9 @@ from .errors import (
     MalformedResponseError,
     ProtocolError,
     RejectedError,
+    ResponseTooLargeError,
     TransientError,
+    bounded_retry_after,
     extract_message,
     parse_retry_after,
     redact,
@@ -59,6 +62,8 @@ MAX_RESPONSE_DEPTH = 32
 #: Unreadable feed entries one pull skips before it takes the feed for broken.
 MAX_UNREADABLE = 100
 BULK_UPDATE_PRODUCTS = "supplier-product/bulk-update"
+#: Bytes read from the network at a time (an answer is read as a stream).
+READ_CHUNK = 64 * 1024
 #: Marks "an empty 2xx body is not acceptable" for :meth:`CartonaClient._request`.
 _NO_EMPTY = object()
 
@@ -119,6 +124,7 @@ class CartonaClient:
         user_agent=DEFAULT_USER_AGENT,
         on_exchange=None,
         allow_local=False,
+        max_response_bytes=MAX_RESPONSE_BYTES,
     ):
         # Raises urls.UnsafeURLError (a ValueError) before any request.
         self.base_url = check_base_url(base_url, allow_local=allow_local)
@@ -126,6 +132,7 @@ class CartonaClient:
             raise ValueError("a Cartona API token is required")
         self._token = token
         self.timeout = timeout
+        self.max_response_bytes = max_response_bytes
         self.on_exchange = on_exchange
         self.last_exchange = None
         # A session lent by the caller (a pool of kept-alive connections) stays
@@ -316,8 +323,9 @@ class CartonaClient:
                 data=data.encode("utf-8") if data is not None else None,
                 timeout=self.timeout,
                 allow_redirects=False,
+                stream=True,
             )
-            raw = response.content
+            raw = self._read_body(method, endpoint, response)
             result = self._interpret(method, endpoint, response, raw, expect, empty)
         except requests.RequestException as exc:
             error = self._transport_error(method, endpoint, exc)
@@ -330,6 +338,9 @@ class CartonaClient:
             error = exc
         else:
             error = None
+        finally:
+            if response is not None:
+                response.close()  # a refused answer is never read to its end
         exchange = Exchange(
             method=method,
             url=self._redact(shown_url),
@@ -346,6 +357,32 @@ class CartonaClient:
             raise error
         return result
 
+    def _read_body(self, method, endpoint, response):
+        """The body of ``response`` (bytes), read as a stream and refused
+        (:class:`~.errors.ResponseTooLargeError`) past ``max_response_bytes``:
+        memory stays bounded whatever Cartona sends."""
+        limit = self.max_response_bytes
+        declared = response.headers.get("Content-Length")
+        if declared and declared.strip().isdigit() and int(declared) > limit:
+            self._too_large(method, endpoint, response, b"")
+        chunks, size = [], 0
+        for chunk in response.iter_content(READ_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                self._too_large(method, endpoint, response, b"".join(chunks[:1]))
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, method, endpoint, response, start):
+        limit = self.max_response_bytes
+        raise ResponseTooLargeError(
+            f"Cartona's answer to {method} {endpoint} is larger than "
+            f"{_size_text(limit)}: refused, nothing in it was used",
+            response.status_code,
+            mask_secret_text(self._redact(start.decode("utf-8", errors="replace"))),
+            limit=limit,
+        )
+
     def _interpret(self, method, endpoint, response, raw, expect, empty):
         """Map a received response to its parsed body, or raise its error class.
 
@@ -355,7 +392,9 @@ class CartonaClient:
         what = f"{method} {endpoint}"
         text = mask_secret_text(self._redact(raw.decode("utf-8", errors="replace")))
         if status == 429 or status >= 500:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            retry_after = bounded_retry_after(
+                parse_retry_after(response.headers.get("Retry-After"))
+            )
             reason = "rate limited" if status == 429 else "server error"
             message = f"Cartona {reason} on {what}"
             if retry_after is not None:
@@ -658,3 +697,11 @@ _JSON_TYPES = {
 def _json_type(python_type):
     """The JSON name of a type ``json.loads`` returns."""
     return _JSON_TYPES.get(python_type, python_type.__name__)
+
+
+def _size_text(size):
+    """``size`` bytes for people: ``20 MB`` (whole megabytes), else bytes."""
+    megabyte = 1024 * 1024
+    if size >= megabyte and not size % megabyte:
+        return f"{size // megabyte} MB"
+    return f"{size} bytes"

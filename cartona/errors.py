@@ -26,6 +26,11 @@ from .payloads import log_excerpt
 BODY_LIMIT = 2000
 #: Longest server message copied into an error message.
 MESSAGE_LIMIT = 500
+#: Longest wait a ``Retry-After`` is honoured for (seconds): one hour. A longer one
+#: (``1000000000`` would freeze a job until 2058) is not trusted.
+MAX_RETRY_AFTER = 3600
+#: Largest answer read from Cartona (bytes); a larger one is refused unread.
+MAX_RESPONSE_BYTES = 20 * 1024 * 1024
 #: JSON keys where Cartona (or a proxy in front of it) puts its error text.
 MESSAGE_KEYS = ("error", "message", "detail", "details", "errors")
 REDACTED = "***"
@@ -79,7 +84,7 @@ class TransientError(CartonaError):
         self, message, status_code=None, body=None, exchange=None, retry_after=None
     ):
         super().__init__(message, status_code, body, exchange)
-        self.retry_after = retry_after
+        self.retry_after = bounded_retry_after(retry_after)
 
 
 class AuthenticationError(CartonaError):
@@ -92,6 +97,15 @@ class RejectedError(CartonaError):
 
 class ProtocolError(CartonaError):
     """A success status whose body is not what the endpoint returns."""
+
+
+class ResponseTooLargeError(ProtocolError):
+    """Cartona's answer is larger than ``limit`` bytes: it was refused before being
+    read whole, and nothing in it was used."""
+
+    def __init__(self, message, status_code=None, body=None, exchange=None, limit=0):
+        super().__init__(message, status_code, body, exchange)
+        self.limit = limit
 
 
 class MalformedResponseError(ProtocolError):
@@ -169,6 +183,22 @@ def parse_retry_after(value, now=None):
     if seconds != seconds or seconds in (float("inf"), float("-inf")):
         return None
     return max(seconds, 0.0)
+
+
+def bounded_retry_after(seconds, limit=MAX_RETRY_AFTER):
+    """The wait Cartona asked for (``seconds``), when it can be honoured, else ``None``.
+
+    Honoured: a number of seconds above 0 and at most ``limit`` (one hour). Anything
+    else (``None``, junk, ``NaN``, a negative value or 0, an HTTP date in the past,
+    an absurd wait such as ``1e12``) gives ``None``: the caller's normal backoff.
+    The one place that bounds what Cartona may impose on Odoo's jobs.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return None
+    seconds = float(seconds)
+    if not 0.0 < seconds <= limit:  # also False for NaN
+        return None
+    return seconds
 
 
 def _seconds_until_http_date(value, now):

@@ -117,6 +117,38 @@ def check_base_url(url, allow_local=False, resolve=None):
     return url
 
 
+#: Lowest port the local sandbox may listen on: those below are the system's.
+SANDBOX_MIN_PORT = 1024
+
+
+def check_local_sandbox(url, reserved_ports=()):
+    """Return ``url`` if it can be the local Cartona sandbox, else raise
+    :class:`UnsafeURLError` (code ``"sandbox"``).
+
+    The sandbox runs on this machine: a loopback host (``localhost``, ``127.0.0.1``,
+    ``::1``), on an unprivileged port (from ``SANDBOX_MIN_PORT``) that is none of
+    ``reserved_ports`` (Odoo's own: its token would otherwise be sent to Odoo).
+    """
+    url = check_base_url(url, allow_local=True)
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    port = parts.port or DEFAULT_PORTS[parts.scheme.lower()]
+    if (
+        not _check_host(host, True)
+        or port < SANDBOX_MIN_PORT
+        or port in set(reserved_ports)
+    ):
+        raise UnsafeURLError(
+            "sandbox",
+            f"The local Cartona sandbox runs on this machine (localhost, 127.0.0.1 "
+            f"or ::1) on a port from {SANDBOX_MIN_PORT} to 65535 that is not "
+            f"Odoo's own; {host}:{port} is not allowed.",
+            host=host,
+            port=port,
+        )
+    return url
+
+
 def resolve_host(host, port):
     """The addresses ``host`` resolves to now (strings), ``[]`` when it does not."""
     try:

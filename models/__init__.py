@@ -26,6 +26,7 @@ from . import sale_order_line
 from . import stock_picking
 from . import marketplace_product
 from . import marketplace_product_change
+from . import marketplace_pulled_secret
 from . import marketplace_catalog_sync
 from . import marketplace_order_processor_listing
 from . import stock_quant

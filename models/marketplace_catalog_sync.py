@@ -59,8 +59,13 @@ class MarketplaceCatalogSync(models.AbstractModel):
         if not marks:
             return "nothing to send"
         listings = config.env["marketplace.product"].browse(list(marks))
+        # Only this account's listings, of its company: another company's values
+        # never go out with this account's token.
         listings = listings.exists().filtered(
-            lambda listing: listing.active and listing.product_id
+            lambda listing: listing.active
+            and listing.product_id
+            and listing.config_id == config
+            and listing.company_id == config.company_id
         )
         forced = {key for key, (force, _ids) in marks.items() if force}
         plans = self._plans(listings, forced=forced)
@@ -95,7 +100,12 @@ class MarketplaceCatalogSync(models.AbstractModel):
         if pending or more:
             delay = 0
             if result.error is not None:
-                delay = getattr(result.error, "retry_after", None) or RESUME_DELAY
+                delay = (
+                    errors.bounded_retry_after(
+                        getattr(result.error, "retry_after", None)
+                    )
+                    or RESUME_DELAY
+                )
             config._catalog_wake(delay)
             return f"{summary}; the rest is queued"
         return summary
@@ -272,7 +282,7 @@ class MarketplaceCatalogSync(models.AbstractModel):
             return message
         raise RetryableJobError(
             f"Cartona catalog update failed: {error}",
-            seconds=getattr(error, "retry_after", None),
+            seconds=errors.bounded_retry_after(getattr(error, "retry_after", None)),
         ) from error
 
     @api.model

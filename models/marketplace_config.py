@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import config as odoo_config
 
 from ..cartona import errors, statuses, urls
 from .selections import CANCELLATION_REASON_SELECTION
@@ -203,8 +204,23 @@ class MarketplaceConfig(models.Model):
                     allow_local=config.allow_local_sandbox,
                     resolve=urls.resolve_host,
                 )
+                if config.allow_local_sandbox:
+                    urls.check_local_sandbox(
+                        config.api_base_url, reserved_ports=self._odoo_ports()
+                    )
             except urls.UnsafeURLError as exc:
                 raise ValidationError(config._base_url_refusal(exc)) from exc
+
+    @api.model
+    def _odoo_ports(self):
+        """The ports Odoo itself listens on: never the local sandbox's."""
+        ports = set()
+        for key in ("http_port", "gevent_port"):
+            try:
+                ports.add(int(odoo_config.get(key) or 0))
+            except (TypeError, ValueError):
+                continue
+        return ports - {0}
 
     def _check_caller(self, operation="write"):
         """The caller may act on these accounts: ``write`` (a Marketplace Manager of
@@ -359,10 +375,15 @@ class MarketplaceConfig(models.Model):
                     "in error.</p>"
                 )
             ) % {"config": config.display_name, "error": message}
+            # sudo: the alert is the integration's, whoever's call met the
+            # rejection; its notification must not need their e-mail address (nor
+            # the managers'): one without would refuse to be sent.
             for user in managers.filtered(
                 lambda u, config=config: config.company_id in u.company_ids
             ):
-                config.activity_schedule(TOKEN_ACTIVITY, note=note, user_id=user.id)
+                config.sudo().activity_schedule(
+                    TOKEN_ACTIVITY, note=note, user_id=user.id
+                )
 
     def _base_url_refusal(self, error):
         """Why the base URL is refused (a ``urls.UnsafeURLError``), translated."""
@@ -389,6 +410,12 @@ class MarketplaceConfig(models.Model):
                 "%(host)s is this machine: tick Local Cartona Sandbox to use the local "
                 "sandbox (testing only).",
                 host=host,
+            ),
+            "sandbox": _(
+                "Local Cartona Sandbox allows only this machine (localhost, 127.0.0.1 "
+                "or ::1) on a port from 1024 to 65535 that is not Odoo's own "
+                "(%(ports)s). Untick it to use Cartona's service.",
+                ports=", ".join(str(port) for port in sorted(self._odoo_ports())),
             ),
             "internal_host": _(
                 "%(host)s is a name of a local network, not Cartona's public service.",

@@ -222,7 +222,12 @@ class MarketplaceConfigCatalog(models.Model):
         for config in self:
             config.with_delay(
                 identity_key=f"cartona-catalog-{config.id}",
-                eta=timedelta(seconds=delay) if delay else None,
+                # Never later than an hour, whoever asked for the delay.
+                eta=(
+                    timedelta(seconds=min(delay, errors.MAX_RETRY_AFTER))
+                    if delay
+                    else None
+                ),
                 max_retries=CATALOG_MAX_RETRIES,
                 description=self.env._(
                     "Cartona: send the catalog of %(config)s",

@@ -9,6 +9,8 @@ from odoo import api, fields, models
 
 from odoo.addons.queue_job.job import Job
 
+from ..cartona import errors
+
 
 class MarketplaceJobMixin(models.AbstractModel):
     _name = "marketplace.job.mixin"
@@ -37,5 +39,5 @@ class MarketplaceJobMixin(models.AbstractModel):
         loaded = Job.load(self.env(su=True), job.uuid)
         loaded.retry += 1  # queue_job counts the failure before it postpones
         return fields.Datetime.now() + timedelta(
-            seconds=loaded._get_retry_seconds(retry_after)
+            seconds=loaded._get_retry_seconds(errors.bounded_retry_after(retry_after))
         )

@@ -67,7 +67,9 @@ class MarketplaceOrderAcknowledgement(models.AbstractModel):
         try:
             feed = self._read_feed(config)
         except errors.TransientError as exc:
-            raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
+            raise RetryableJobError(
+                str(exc), seconds=errors.bounded_retry_after(exc.retry_after)
+            ) from exc
         except errors.CartonaError as exc:
             return f"not acknowledged, the feed could not be read: {exc}"
         orders = self._lock(self._pending(config))
@@ -93,7 +95,9 @@ class MarketplaceOrderAcknowledgement(models.AbstractModel):
             try:
                 self.env["marketplace.api"].acknowledge_orders(current, config)
             except errors.TransientError as exc:
-                raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
+                raise RetryableJobError(
+                    str(exc), seconds=errors.bounded_retry_after(exc.retry_after)
+                ) from exc
             except errors.CartonaError as exc:
                 # Left pending: the next pull imports them as no-ops and asks again.
                 (orders - current).write({"marketplace_ack_pending": False})

@@ -100,13 +100,16 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         checked order whose products are unknown): log every reason, once per
         version; create nothing, acknowledge nothing."""
         checked = isinstance(entry, inbound.InboundOrder)
-        payload = entry.to_job() if checked else entry
+        payload = self._job_values(entry) if checked else entry
         fingerprint = (
             entry.fingerprint if checked else inbound.payload_fingerprint(entry)
         )
         order = self.env["sale.order"]
         if error.hashed_id:
-            order = self._find_order(config, error.hashed_id)
+            # Never an order the import did not create (see _refuse_adoption).
+            order = self._find_order(config, error.hashed_id).filtered(
+                "marketplace_imported"
+            )
         message = self.env._(
             "Order not imported: %(count)s problem(s)", count=len(error.reasons)
         )

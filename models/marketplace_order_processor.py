@@ -63,12 +63,20 @@ class MarketplaceOrderProcessor(models.AbstractModel):
     def _enqueue_import(self, config, data, pulled_at=None):
         """Queue the import of one checked entry; one pending job per entry version."""
         pulled_at = fields.Datetime.to_string(pulled_at or fields.Datetime.now())
+        # sudo: the import's own bookkeeping, out of everyone's reach.
+        self.env["marketplace.pulled.secret"].sudo()._keep(config, data)
         return self.with_delay(
             identity_key=f"cartona-import-{config.id}-{data.fingerprint}",
             description=self.env._(
                 "Cartona: import order %(order)s", order=data.hashed_id
             ),
-        )._import_order(config.id, data.to_job(), pulled_at)
+        )._import_order(config.id, self._job_values(data), pulled_at)
+
+    @api.model
+    def _job_values(self, data):
+        """The import job's argument for ``data``: never its pickup OTP, kept
+        apart until the job runs (queue jobs are read by whoever reads the queue)."""
+        return self.env["marketplace.pulled.secret"]._job_values(data)
 
     # ------------------------------------------------------------------
     # The import job
@@ -94,6 +102,7 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             data = inbound.from_job_or_payload(order)
         except inbound.InvalidOrder as exc:
             return processor._reject(config, order, exc, pulled_at)
+        data = processor.env["marketplace.pulled.secret"]._restore(config, data)
         return processor._import(config, data, pulled_at)
 
     def _marketplace_inbound(self):
@@ -116,6 +125,8 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             )
             if created:
                 return self._apply(config, order, data, outcome)
+        if not order.marketplace_imported:
+            return self._refuse_adoption(config, data, order)
         self.env["marketplace.order.sync"]._lock(order)
         order.invalidate_recordset()
         if order.cartona_fingerprint == data.fingerprint:
@@ -131,6 +142,31 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         order.write(self._header_vals(data, pulled_at))
         self._update_lines(order, data, products, outcome)
         return self._apply(config, order, data, outcome)
+
+    @api.model
+    def _refuse_adoption(self, config, data, order):
+        """An order the import did not create has the pulled order's Cartona id (made
+        by hand, or forged): it is never taken over. The pulled order stays in the
+        feed, unacknowledged, and comes back with each pull once this is solved."""
+        problem = self.env._(
+            "Cartona order %(cartona)s was not imported: %(order)s already has its "
+            "Cartona id, and the import did not create %(order)s. A Marketplace "
+            "Manager must check %(order)s and remove its External Order ID; the next "
+            "pull then imports the order.",
+            cartona=data.hashed_id,
+            order=order.name,
+        )
+        self._log_entry(
+            config,
+            data,
+            order,
+            "error",
+            self.env._(
+                "Order not imported: an order not created by the import has its id"
+            ),
+            problem,
+        )
+        return problem
 
     @api.model
     def _request_acknowledgement(self, config, order):
@@ -171,16 +207,8 @@ class MarketplaceOrderProcessor(models.AbstractModel):
         # Level-triggered: whatever Odoo still has that Cartona lacks (a change made
         # while the retailer was editing, say) is planned from Cartona's new view.
         order.with_context(**{internal.KEY: None})._trigger_status_sync()
-        self._log_import(
-            config,
-            data.to_job(),
-            data.fingerprint,
-            data.hashed_id,
-            order,
-            outcome.log_outcome,
-            outcome.summary(),
-            outcome.problem,
-            status=data.status,
+        self._log_entry(
+            config, data, order, outcome.log_outcome, outcome.summary(), outcome.problem
         )
         return f"{order.name}: {outcome.summary()}"
 
@@ -238,6 +266,7 @@ class MarketplaceOrderProcessor(models.AbstractModel):
             origin=self.env._("Cartona %(order)s", order=data.hashed_id),
             client_order_ref=data.hashed_id,
             is_marketplace_order=True,
+            marketplace_imported=True,
             cartona_id=data.hashed_id,
             marketplace_config_id=config.id,
             # A person, never the user the pull runs as (OdooBot for the cron).
@@ -440,6 +469,21 @@ class MarketplaceOrderProcessor(models.AbstractModel):
     # ------------------------------------------------------------------
     # Logs
     # ------------------------------------------------------------------
+    @api.model
+    def _log_entry(self, config, data, order, outcome, message, error):
+        """:meth:`_log_import` of the checked entry ``data`` (its secrets left out)."""
+        return self._log_import(
+            config,
+            self._job_values(data),
+            data.fingerprint,
+            data.hashed_id,
+            order,
+            outcome,
+            message,
+            error,
+            status=data.status,
+        )
+
     @api.model
     def _log_import(
         self,

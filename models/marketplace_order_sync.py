@@ -237,7 +237,9 @@ class MarketplaceOrderSync(models.AbstractModel):
             )
             self._set_result(order, "error", message)
             return message
-        retry_at = self._job_next_attempt(job, getattr(error, "retry_after", None))
+        # Cartona's wait, honoured up to an hour; else queue_job's backoff.
+        wait = errors.bounded_retry_after(getattr(error, "retry_after", None))
+        retry_at = self._job_next_attempt(job, wait)
         if retry_at:
             message = order.env._(
                 "%(what)s; Odoo will try again at %(time)s.",
@@ -250,9 +252,7 @@ class MarketplaceOrderSync(models.AbstractModel):
                 what=self._unreachable_text(order, error),
             )
         self._set_result(order, "syncing", message, keep_on_rollback=True)
-        raise RetryableJobError(
-            f"{error} (retried)", seconds=getattr(error, "retry_after", None)
-        ) from error
+        raise RetryableJobError(f"{error} (retried)", seconds=wait) from error
 
     @api.model
     def _maybe_applied(self, error):

@@ -9,7 +9,7 @@ listing's identifiers or what it syncs marks it changed, as stock and price chan
 """
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..cartona import catalog
@@ -47,7 +47,9 @@ class MarketplaceProduct(models.Model):
         required=True,
         index=True,
         ondelete="cascade",
+        check_company=True,
     )
+    # A listing lives in its account's company, always (see _check_account_company).
     company_id = fields.Many2one(
         related="config_id.company_id", store=True, index=True, precompute=True
     )
@@ -245,20 +247,50 @@ class MarketplaceProduct(models.Model):
             name = listing.product_id.display_name or listing.cartona_name
             listing.display_name = name or listing.supplier_product_id or ""
 
+    @api.constrains("company_id", "config_id")
+    def _check_account_company(self):
+        for listing in self:
+            if listing.company_id != listing.config_id.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "A listing belongs to the company of its Cartona account."
+                    )
+                )
+
     # ------------------------------------------------------------------
     # CRUD: what Cartona must learn is marked, sent by the account's job
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_accounts({vals.get("config_id") for vals in vals_list})
         listings = super().create(vals_list)
         self.env["marketplace.product.change"]._mark(listing_ids=listings.ids)
         return listings
 
     def write(self, vals):
+        if "config_id" in vals:
+            self._check_accounts({vals["config_id"]})
         result = super().write(vals)
         if SYNCED_FIELDS.intersection(vals):
             self.env["marketplace.product.change"]._mark(listing_ids=self.ids)
         return result
+
+    @api.model
+    def _check_accounts(self, config_ids):
+        """Refuse a listing on an account of a company the user does not work for,
+        before anything is written: the same words whether the account lists the
+        product or not (a uniqueness clash would tell it)."""
+        config_ids = {config_id for config_id in config_ids if config_id}
+        if self.env.su or not config_ids:
+            return
+        Config = self.env["marketplace.config"].with_context(active_test=False)
+        if len(Config.search([("id", "in", list(config_ids))])) != len(config_ids):
+            raise AccessError(
+                self.env._(
+                    "You can only list products on the Cartona accounts of your "
+                    "companies."
+                )
+            )
 
     # ------------------------------------------------------------------
     # Actions

@@ -37,7 +37,28 @@ class SaleOrder(models.Model):
         "marketplace_payment_method",
         "marketplace_status",
         "marketplace_cartona_lines",
+        # What the import took from Cartona's feed, and its own bookkeeping.
+        "cartona_status_raw",
+        "cartona_retailer_code",
+        "cartona_supplier_code",
+        "cartona_total",
+        "cartona_note_message",
+        "cartona_delivery_day",
+        "cartona_estimated_delivery_day",
+        "cartona_preferred_delivery_date",
+        "cartona_pickup_date",
+        "cartona_pickup_otp",
+        "cartona_route_code",
+        "cartona_return_reason",
+        "cartona_fingerprint",
+        "cartona_pulled_at",
+        "marketplace_ack_pending",
+        "marketplace_import_error",
     )
+    #: Whether the import created the order: the import's to say, no one else's.
+    _marketplace_import_only_fields = ("marketplace_imported",)
+    #: An order's context reaches the lines it creates.
+    _marketplace_binding_defaults = ("cartona_line_ref", "cartona_line_sent")
 
     cartona_id = fields.Char(
         string="External Order ID",
@@ -161,6 +182,13 @@ class SaleOrder(models.Model):
         index=True,
         help="Imported, but Cartona has not been told yet: the order stays in the "
         "pull feed until the acknowledgement job sends 'synced'.",
+    )
+    marketplace_imported = fields.Boolean(
+        string="Created by the Import",
+        copy=False,
+        readonly=True,
+        help="The import from Cartona created this order: only such orders take the "
+        "versions Cartona sends of it. Set by the import alone.",
     )
     marketplace_import_error = fields.Text(
         string="Import Problem",

@@ -8,7 +8,11 @@ CONTENT_FIELDS = frozenset({"product_uom_qty", "price_unit", "product_id"})
 
 
 class SaleOrderLine(models.Model):
-    _inherit = "sale.order.line"
+    _name = "sale.order.line"
+    _inherit = ["sale.order.line", "marketplace.binding.mixin"]
+    #: Which Cartona line a line is, and whether it was sent: the import's and the
+    #: sync's to set (as superuser), or a Marketplace Manager's.
+    _marketplace_binding_fields = ("cartona_line_ref", "cartona_line_sent")
 
     cartona_line_ref = fields.Char(
         string="Cartona Line ID",

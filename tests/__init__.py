@@ -15,5 +15,9 @@ from . import test_rights
 from . import test_people
 from . import test_hostile
 from . import test_catalog
+from . import test_retry_after
+from . import test_binding
+from . import test_companies
+from . import test_smaller_holes
 from . import test_returns
 from . import test_money

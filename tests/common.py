@@ -104,6 +104,8 @@ class CartonaCase(TransactionCase):
                 "user_id": self.env.ref("base.user_admin").id,
                 "warehouse_id": self.warehouse.id,
                 "is_marketplace_order": marketplace,
+                # As the import makes it: the import updates it.
+                "marketplace_imported": marketplace,
                 "cartona_id": hashed_id,
                 "marketplace_config_id": self.config.id,
                 "delivered_by": delivered_by,

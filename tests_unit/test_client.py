@@ -226,7 +226,8 @@ def test_server_errors_are_transient(sandbox, client, status):
     [
         ({"seconds": 7}, 7.0),
         ({"seconds": 0.5}, 0.5),
-        ({"retry_after": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),
+        # A date in the past: the normal backoff.
+        ({"retry_after": "Wed, 21 Oct 2015 07:28:00 GMT"}, None),
         ({"retry_after": "later"}, None),
     ],
 )
@@ -381,6 +382,7 @@ class StubSession:
         response = requests.Response()
         response.status_code = status
         response._content = text if isinstance(text, bytes) else text.encode()
+        response._content_consumed = True  # read whole, as a stub
         response.headers.update(headers[0] if headers else {})
         response.url = url
         return response

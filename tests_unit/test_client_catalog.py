@@ -33,6 +33,7 @@ class CannedSession:
         response = requests.Response()
         response.status_code = status
         response._content = text.encode("utf-8")
+        response._content_consumed = True  # read whole, as a stub
         return response
 
     def close(self):
