@@ -34,6 +34,7 @@
         "views/res_partner_views.xml",
         "views/marketplace_product_views.xml",
         "views/cartona_marketplace_menus.xml",
+        "views/marketplace_money_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -140,6 +140,7 @@ LINE_KEYS_READ = frozenset(
         "unit",
         "amount",
         "selling_price",
+        "applied_cartona_discount",
         "comment",
         "product_name",
     }
@@ -183,6 +184,8 @@ class OrderLine:
     comment: str | None = None
     product_name: str | None = None
     supplier_product_id: str | None = None
+    #: ``applied_cartona_discount``: the per-piece discount Cartona funds.
+    cartona_discount: float = 0
 
     @property
     def label(self):
@@ -518,6 +521,9 @@ def _line(check, position, detail):
     check.token(detail, "unit", where=where, ints=False)
     amount = check.number(detail, "amount", where=where, positive=True, whole=True)
     price = check.number(detail, "selling_price", where=where)
+    cartona_discount = check.number(
+        detail, "applied_cartona_discount", where=where, default=0
+    )
     comment = check.text(detail, "comment", where=where)
     name = check.text(detail, "product_name", where=where)
     check.storable(detail, where, skip=LINE_KEYS_READ)
@@ -532,6 +538,7 @@ def _line(check, position, detail):
         comment=comment,
         product_name=name,
         supplier_product_id=supplier_product,
+        cartona_discount=cartona_discount,
     )
 
 

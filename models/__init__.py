@@ -36,3 +36,10 @@ from . import product_template
 from . import product_product
 from . import product_pricelist_item
 from . import product_template_attribute_value
+from . import marketplace_config_money
+from . import marketplace_catalog_sync_money
+from . import marketplace_order_processor_money
+from . import res_partner_money
+from . import sale_order_money
+from . import sale_order_line_money
+from . import account_move_money

@@ -23,3 +23,4 @@ from . import test_binding
 from . import test_companies
 from . import test_smaller_holes
 from . import test_returns
+from . import test_money
