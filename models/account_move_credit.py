@@ -7,6 +7,7 @@ from markupsafe import Markup
 from odoo import fields, models
 
 from ..cartona import settlement
+from .account_move_money import cancel_entries, entry_line
 
 
 class AccountMove(models.Model):
@@ -38,9 +39,7 @@ class AccountMove(models.Model):
         if reversals:
             # sudo: the reversal follows its credit note, whoever resets it.
             self.sudo().marketplace_settlement_reversal_id = False
-            reversals = reversals.sudo().filtered(lambda m: m.state == "posted")
-            reversals.button_draft()
-            reversals.button_cancel()
+            cancel_entries(reversals)
         return result
 
     def _marketplace_credited_invoice(self):
@@ -148,18 +147,7 @@ class AccountMove(models.Model):
         lines = []
 
         def add(account, partner, balance):
-            if balance:
-                lines.append(
-                    fields.Command.create(
-                        {
-                            "name": label,
-                            "account_id": account.id,
-                            "partner_id": partner.id,
-                            "debit": balance if balance > 0 else 0.0,
-                            "credit": -balance if balance < 0 else 0.0,
-                        }
-                    )
-                )
+            lines.extend(entry_line(label, account, partner, balance))
 
         add(cartona_lines[:1].account_id, cartona_lines[:1].partner_id, -share.cartona)
         add(receivable, retailer, share.moved)
