@@ -12,6 +12,7 @@ from odoo.addons.queue_job.job import ENQUEUED, PENDING, WAIT_DEPENDENCIES
 from ..cartona import outbound, statuses
 from . import internal
 from .marketplace_people import USER_GROUP
+from .sale_order_cartona import FEED_FIELDS
 from .selections import CANCELLATION_REASON_SELECTION, STATUS_SELECTION
 
 #: Plans a person must see on the order: a line Cartona cannot take.
@@ -37,23 +38,7 @@ class SaleOrder(models.Model):
         "marketplace_payment_method",
         "marketplace_status",
         "marketplace_cartona_lines",
-        # What the import took from Cartona's feed, and its own bookkeeping.
-        "cartona_status_raw",
-        "cartona_retailer_code",
-        "cartona_supplier_code",
-        "cartona_total",
-        "cartona_note_message",
-        "cartona_delivery_day",
-        "cartona_estimated_delivery_day",
-        "cartona_preferred_delivery_date",
-        "cartona_pickup_date",
-        "cartona_pickup_otp",
-        "cartona_route_code",
-        "cartona_return_reason",
-        "cartona_fingerprint",
-        "cartona_pulled_at",
-        "marketplace_ack_pending",
-        "marketplace_import_error",
+        *FEED_FIELDS,
     )
     #: Whether the import created the order: the import's to say, no one else's.
     _marketplace_import_only_fields = ("marketplace_imported",)

@@ -10,6 +10,27 @@ from odoo import api, fields, models
 
 from ..cartona import outbound, statuses
 
+#: What the import takes from Cartona's feed, and its own bookkeeping: set by the
+#: import (or a Marketplace Manager) only, like the fields that bind an order.
+FEED_FIELDS = (
+    "cartona_status_raw",
+    "cartona_retailer_code",
+    "cartona_supplier_code",
+    "cartona_total",
+    "cartona_note_message",
+    "cartona_delivery_day",
+    "cartona_estimated_delivery_day",
+    "cartona_preferred_delivery_date",
+    "cartona_pickup_date",
+    "cartona_pickup_otp",
+    "cartona_route_code",
+    "cartona_return_reason",
+    "cartona_fingerprint",
+    "cartona_pulled_at",
+    "marketplace_ack_pending",
+    "marketplace_import_error",
+)
+
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
