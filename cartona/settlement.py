@@ -75,3 +75,36 @@ def split(total, credit=0, installment=0, wallet_top_up=0, discount=0, rounding=
         capped=reported_paid > total,
         reported_paid=reported_paid,
     )
+
+
+def _share(amount, before, after, rounding):
+    return _round(
+        _round(amount * after, rounding) - _round(amount * before, rounding), rounding
+    )
+
+
+def credited(original, credited_total, already_credited=0, rounding=0.01):
+    """The share of ``original`` (a :class:`Split` as booked) a credit note reverses.
+
+    A credit note of ``credited_total`` on the invoice of ``original``, after credit
+    notes of ``already_credited`` in all, reverses the same fraction of what moved
+    and of the discounts: what the credit notes together reverse is the credited
+    fraction of the invoice total (at most all of it), rounded once, so two half
+    credit notes reverse exactly what one full one does. A cash order reverses
+    nothing.
+    """
+    total = original.total
+    credited_total = _round(max(credited_total or 0, 0), rounding)
+    if total <= 0 or not credited_total:
+        return Split(total=0.0, retailer=0.0, cartona=0.0, moved=0.0, discount=0.0)
+    before = min(max(already_credited or 0, 0) / total, 1.0)
+    after = min(before + credited_total / total, 1.0)
+    moved = _share(original.moved, before, after, rounding)
+    discount = _share(original.discount, before, after, rounding)
+    return Split(
+        total=credited_total,
+        retailer=_round(credited_total - moved, rounding),
+        cartona=_round(moved + discount, rounding),
+        moved=moved,
+        discount=discount,
+    )

@@ -43,3 +43,5 @@ from . import res_partner_money
 from . import sale_order_money
 from . import sale_order_line_money
 from . import account_move_money
+from . import account_move_credit
+from . import sale_order_credit

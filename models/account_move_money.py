@@ -36,9 +36,7 @@ class AccountMove(models.Model):
         if settlements:
             # sudo: the settlement follows its invoice, whoever resets it.
             self.sudo().marketplace_settlement_move_id = False
-            settlements = settlements.sudo().filtered(lambda m: m.state == "posted")
-            settlements.button_draft()
-            settlements.button_cancel()
+            cancel_entries(settlements)
         return result
 
     def _marketplace_order(self):
@@ -115,18 +113,7 @@ class AccountMove(models.Model):
         lines = []
 
         def add(account, partner, balance):
-            if balance:
-                lines.append(
-                    fields.Command.create(
-                        {
-                            "name": label,
-                            "account_id": account.id,
-                            "partner_id": partner.id,
-                            "debit": balance if balance > 0 else 0.0,
-                            "credit": -balance if balance < 0 else 0.0,
-                        }
-                    )
-                )
+            lines.extend(entry_line(label, account, partner, balance))
 
         add(cartona_account, cartona, split.cartona)
         add(receivable[:1].account_id, retailer, -split.moved)
@@ -150,3 +137,30 @@ class AccountMove(models.Model):
                 )
             ).filtered(lambda line: not line.reconciled).reconcile()
         return entry
+
+
+def entry_line(label, account, partner, balance):
+    """The creation command of a journal item of ``balance`` (none when zero)."""
+    if not balance:
+        return []
+    return [
+        fields.Command.create(
+            {
+                "name": label,
+                "account_id": account.id,
+                "partner_id": partner.id,
+                "debit": balance if balance > 0 else 0.0,
+                "credit": -balance if balance < 0 else 0.0,
+            }
+        )
+    ]
+
+
+def cancel_entries(entries):
+    """Cancel the posted ``entries`` that followed a document set back to draft.
+
+    sudo: they follow their document, whoever resets it.
+    """
+    entries = entries.sudo().filtered(lambda m: m.state == "posted")
+    entries.button_draft()
+    entries.button_cancel()

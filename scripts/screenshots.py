@@ -25,7 +25,18 @@ Screens (``--only NAME,...`` takes some of them):
 - ``orders_list``: Cartona → Orders with the Cartona status and sync columns;
 - ``dashboard``: Cartona → Overview, as the administrator;
 - ``refused_listing``: a listed product Cartona does not carry (``REFUSED_CODE``, made
-  and listed by the administrator, a Marketplace Manager), as Cartona refused it.
+  and listed by the administrator, a Marketplace Manager), as Cartona refused it;
+- ``money``: the installment order (``MONEY_ORDER``) once delivered and invoiced, its
+  Cartona tab's money figures, as the administrator. The administrator confirms it,
+  validates its delivery, confirms the delivery with the retailer's OTP (the account's
+  Invoice on Delivery set to Posted Invoice if it is off), and the job runner makes and
+  posts the invoice;
+- ``returns``: the Delivery Failed dialog of the wallet top-up order (``RETURN_ORDER``,
+  out for delivery on Cartona), with a return reason typed, as the administrator
+  (Inventory and Marketplace rights): the salesperson confirms it if it is a quotation,
+  the storekeeper validates its delivery. The dialog is not sent: the order stays out
+  for delivery. (The storekeeper cannot open the order form in this demo: an access
+  error on sale.order.template.)
 """
 
 import argparse
@@ -59,7 +70,13 @@ LISTINGS_ACTION = "cartona_marketplace.marketplace_product_action"
 #: The Internal Reference of the product Cartona does not carry.
 REFUSED_CODE = "MANGO-1L"
 OVERVIEW_ACTION = "cartona_marketplace.marketplace_dashboard_action"
+#: The installment order delivered and invoiced (the money screen), its retailer OTP.
+MONEY_ORDER = ("Dm3Hb3Nw", "482913")
+#: The order out for delivery whose delivery fails, and the reason typed for it.
+RETURN_ORDER = "Dm4Qr8Ls"
+RETURN_REASON = "Shop closed: nobody to receive the goods"
 SALESPERSON = ("salesperson", "salesperson")
+STOREKEEPER = ("storekeeper", "storekeeper")
 ADMIN = ("admin", "admin")
 ARABIC = "ar_001"
 
@@ -73,6 +90,8 @@ SCREENS = {
     "order_error": (1920, 900),
     "dashboard": (1100, 480),
     "refused_listing": (1440, 760),
+    "money": (1440, 900),
+    "returns": (1440, 760),
 }
 
 CHROMIUM_FLAGS = (
@@ -250,6 +269,26 @@ class Chromium:
         self.evaluate("document.fonts.ready.then(() => true)")
         time.sleep(1.5)  # the last renders (chatter, badges) and their fonts
 
+    def scroll_to(self, selector):
+        found = self.evaluate(
+            f"(() => {{ const el = document.querySelector({json.dumps(selector)});"
+            " if (el) { el.scrollIntoView({block: 'center'}); } return !!el; })()"
+        )
+        if not found:
+            raise Failure(f"nothing to scroll to at {selector}")
+        time.sleep(1)
+
+    def type(self, selector, text):
+        """Type ``text`` in the input at ``selector``, as a keyboard would."""
+        found = self.evaluate(
+            f"(() => {{ const el = document.querySelector({json.dumps(selector)});"
+            " if (el) { el.focus(); } return !!el; })()"
+        )
+        if not found:
+            raise Failure(f"nothing to type in at {selector}")
+        self.send("Input.insertText", text=text)
+        time.sleep(0.5)
+
     def click(self, selector):
         found = self.evaluate(
             f"(() => {{ const el = document.querySelector({json.dumps(selector)});"
@@ -296,6 +335,81 @@ class Demo:
     def salesperson(self):
         """A new session: its language is the salesperson's current one."""
         return Odoo(self.url, self.db, *SALESPERSON)
+
+    def storekeeper(self):
+        return Odoo(self.url, self.db, *STOREKEEPER)
+
+    def shipped(self, session, cartona_id):
+        """Validate the order's open deliveries as ``session`` (when it is shipped on
+        Cartona already, nothing is pushed); wait for Cartona."""
+        order = session.orders([cartona_id], ["picking_ids", "marketplace_shipped"])[
+            cartona_id
+        ]
+        if not order["marketplace_shipped"]:
+            pickings = session.call(
+                "stock.picking",
+                "search_read",
+                [
+                    ("id", "in", order["picking_ids"]),
+                    ("picking_type_code", "=", "outgoing"),
+                    ("state", "not in", ("done", "cancel")),
+                ],
+                fields=["name", "state"],
+            )
+            for picking in pickings:
+                log(f"{session.login} validates {picking['name']} of {cartona_id}")
+                if picking["state"] != "assigned":
+                    session.call("stock.picking", "action_assign", [picking["id"]])
+                answer = session.call(
+                    "stock.picking", "button_validate", [picking["id"]]
+                )
+                if isinstance(answer, dict) and answer.get("res_model"):
+                    raise Failure(
+                        f"{picking['name']}: Odoo asks {answer['res_model']} "
+                        "(not enough stock?)"
+                    )
+        return self._settled(session, cartona_id)
+
+    def invoiced(self, session, cartona_id, otp):
+        """The order delivered (Confirm Delivery with the retailer's OTP) and its
+        invoice made and posted by the job runner; returns the order."""
+        config = session.call(
+            "marketplace.config",
+            "search_read",
+            [],
+            fields=["name", "invoice_on_delivery"],
+            limit=1,
+        )[0]
+        if config["invoice_on_delivery"] != "post":
+            log(f"{session.login} sets Invoice on Delivery of {config['name']}: post")
+            session.call(
+                "marketplace.config",
+                "write",
+                [config["id"]],
+                {"invoice_on_delivery": "post"},
+            )
+        order = session.orders([cartona_id], ["marketplace_status"])[cartona_id]
+        if order["marketplace_status"] != "delivered":
+            log(f"{session.login} confirms the delivery of {cartona_id} (OTP {otp})")
+            wizard = session.call(
+                "marketplace.delivery.confirm",
+                "create",
+                {"order_id": order["id"], "retailer_otp": otp},
+            )
+            session.call("marketplace.delivery.confirm", "action_confirm", [wizard])
+        fields = ["marketplace_status", "marketplace_invoiced", "invoice_status"]
+        return wait_for(
+            f"the invoice of {cartona_id}",
+            lambda: next(
+                (
+                    row
+                    for row in session.orders([cartona_id], fields).values()
+                    if row["marketplace_invoiced"]
+                ),
+                None,
+            ),
+            timeout=180,
+        )
 
     def wait_for_imports(self, session):
         """The sandbox's orders, imported by the job runner after the demo started."""
@@ -420,9 +534,28 @@ class Demo:
 # ------------------------------------------------------------------ screens
 CARTONA_TAB = ".o_notebook .nav-link[name='cartona_marketplace']"
 FORM = ".o_form_view .o_form_sheet"
+DELIVERY_FAILED = ".o_form_view button[name='action_marketplace_delivery_failed']"
+RETURN_REASON_INPUT = ".modal .o_form_view .o_field_widget[name='return_reason'] input"
 
 
-def screens(form_order, error_order, refused=None):
+def show_money(browser):
+    """The Cartona tab, scrolled to what Cartona reported and what is booked."""
+    browser.click(CARTONA_TAB)
+    browser.scroll_to(".o_field_widget[name='marketplace_cash_to_collect']")
+
+
+def show_delivery_failed(browser):
+    """Delivery Failed pressed, and the reason typed (not sent)."""
+    browser.click(DELIVERY_FAILED)
+    browser.wait("the Delivery Failed dialog", RETURN_REASON_INPUT)
+    browser.type(RETURN_REASON_INPUT, RETURN_REASON)
+
+
+#: name -> what the person does once the screen is loaded (after the tab, if any).
+ACTIONS = {"money": show_money, "returns": show_delivery_failed}
+
+
+def screens(form_order, error_order, refused=None, money=None, returned=None):
     """name -> (person, language, URL path, what shows when it is loaded, the tab
     to open or ``None``); person ``None`` is the administrator."""
     form_path = f"/odoo/action-{ORDERS_ACTION}/{form_order['id']}"
@@ -457,6 +590,20 @@ def screens(form_order, error_order, refused=None):
             ".o_form_view .o_cartona_refusal",
             None,
         ),
+        "money": (
+            ADMIN,
+            None,
+            f"/odoo/action-{ORDERS_ACTION}/{(money or {}).get('id')}",
+            FORM,
+            None,
+        ),
+        "returns": (
+            ADMIN,
+            None,
+            f"/odoo/action-{ORDERS_ACTION}/{(returned or {}).get('id')}",
+            DELIVERY_FAILED,
+            None,
+        ),
     }
 
 
@@ -479,7 +626,17 @@ def run(args):
     log(f"{ERROR_ORDER}: {error_order['marketplace_error_message']}")
 
     refused = demo.refused_listing() if "refused_listing" in wanted else None
-    plan = screens(form_order, error_order, refused)
+    money = returned = None
+    if "money" in wanted:
+        cartona_id, otp = MONEY_ORDER
+        demo.confirmed(demo.admin, cartona_id)
+        demo.shipped(demo.admin, cartona_id)
+        money = demo.invoiced(demo.admin, cartona_id, otp)
+        log(f"{cartona_id}: invoiced {money['marketplace_invoiced']}")
+    if "returns" in wanted:
+        demo.confirmed(salesperson, RETURN_ORDER)
+        returned = demo.shipped(demo.storekeeper(), RETURN_ORDER)
+    plan = screens(form_order, error_order, refused, money, returned)
     switched = False  # the salesperson's language is not her own for a moment
     browser = Chromium(args.chromium)
     try:
@@ -487,7 +644,7 @@ def run(args):
             if name not in wanted:
                 continue
             person, lang, path, ready, tab = plan[name]
-            if person is None:
+            if person in (None, ADMIN):
                 session = demo.admin
             else:
                 if lang != salesperson.context.get("lang"):
@@ -499,6 +656,8 @@ def run(args):
             browser.wait(name, ready)
             if tab:
                 browser.click(tab)
+            if name in ACTIONS:
+                ACTIONS[name](browser)
             target = args.out / f"screenshot_{name}.png"
             browser.screenshot(target)
             log(f"{name}: {target}")

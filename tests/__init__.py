@@ -24,3 +24,4 @@ from . import test_companies
 from . import test_smaller_holes
 from . import test_returns
 from . import test_money
+from . import test_credit_notes

@@ -50,6 +50,11 @@ class TestUi(HttpCase):
             groups="sales_team.group_sale_salesman_all_leads,"
             "cartona_marketplace.group_marketplace_manager",
         )
+        cls.storekeeper = new_test_user(
+            cls.env,
+            login="tour_storekeeper",
+            groups="stock.group_stock_user,cartona_marketplace.group_marketplace_user",
+        )
         for user in cls.salesperson | cls.arabic_salesperson | cls.manager:
             assert not user.has_group("base.group_system")
         cls.config = cls.env["marketplace.config"].create(
@@ -244,10 +249,26 @@ class TestUi(HttpCase):
             login=self.manager.login,
         )
 
+    def test_a_storekeeper_confirms_a_delivery_from_the_order_form(self):
+        # The form shows the order's optional products: a storekeeper who is a
+        # Marketplace User may read them (Inventory / User alone may not).
+        self.assertFalse(self.storekeeper.has_group("sales_team.group_sale_salesman"))
+        order = self._order("TOURSTK1", status="approved")
+        order.with_context(**NO_SYNC).action_confirm()
+        self._ship(order)
+        self.sandbox.state.set_status("TOURSTK1", "assigned_to_salesman")
+        order.with_context(**NO_SYNC).write(
+            {"marketplace_status": "assigned_to_salesman"}
+        )
+        self.start_tour(
+            f"/odoo/action-cartona_marketplace.sale_order_action_marketplace/{order.id}",
+            "cartona_marketplace_storekeeper_delivers",
+            login=self.storekeeper.login,
+        )
+        self.assertEqual(order.marketplace_status, "delivered")
+        self.assertEqual(self.sandbox.state.orders["TOURSTK1"]["status"], "delivered")
+
     def test_an_arabic_salesperson_keeps_the_otp_through_a_blip(self):
-        # A storekeeper confirms deliveries too (tests/test_delivery_blip.py), but
-        # not from the order form: it shows the order's optional products, which
-        # Inventory / User may not read.
         order = self._order(
             "TOURBLP1",
             status="approved",

@@ -124,3 +124,21 @@ registry.category("web_tour.tours").add("cartona_marketplace_sending_form", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("cartona_marketplace_storekeeper_delivers", {
+    steps: () => [
+        {
+            content: "The storekeeper opens the shipped Cartona order",
+            trigger: ".o_form_view .o_form_sheet .o_field_widget[name=partner_id]",
+        },
+        {
+            content: "Confirm Delivery: the retailer received the goods",
+            trigger: ".o_form_statusbar button[name=action_confirm_marketplace_delivery]:enabled",
+            run: "click",
+        },
+        {
+            content: "Cartona took it",
+            trigger: ".o_notification:contains(Cartona confirmed the delivery)",
+        },
+    ],
+});
