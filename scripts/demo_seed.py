@@ -442,10 +442,15 @@ class Seeder:
             "timeout": CONFIG_TIMEOUT,
             # The salesperson of the imported orders, told of their sync problems.
             "user_id": responsible.id,
+            # A delivered order gets its posted invoice and Cartona's share booked
+            # (an account made before the money work kept "off").
+            "invoice_on_delivery": "post",
             "active": True,
         }
         if config:
             _ensure(config, vals)
+            # An account of an earlier demo: Cartona's partner and settlement journal.
+            config._money_ensure_settlement()
         else:
             config = Config.create(vals)
         # Shows "Connected" on the form; the sandbox is up when the seed runs.

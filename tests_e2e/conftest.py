@@ -1,6 +1,7 @@
 """Session fixtures of the end-to-end suite.
 
-Per session: PostgreSQL up, a fresh database with the addon installed, the Cartona
+Per session: PostgreSQL up, a fresh database with the addon installed (and Egypt's
+chart of accounts, ``l10n_eg``, when the Odoo tree has it), the Cartona
 sandbox in-process, and a real Odoo server (prefork, ``queue_job`` runner) on free
 127.0.0.1 ports. At the end the server is stopped and the database dropped.
 
@@ -38,7 +39,10 @@ def odoo(runtime, tmp_path_factory):
     server = e2e.OdooServer(db, tmp_path_factory.mktemp("odoo"))
     e2e.drop_database(db)
     try:
-        server.install(template=os.environ.get("CARTONA_E2E_TEMPLATE_DB"))
+        server.install(
+            template=os.environ.get("CARTONA_E2E_TEMPLATE_DB"),
+            extra_modules=e2e.chart_modules(),
+        )
         server.start()
         # Two jobs of the channel can run at once, in two worker processes.
         assert server.channel_capacity(e2e.CHANNEL) >= 2

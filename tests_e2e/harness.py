@@ -269,18 +269,22 @@ class OdooServer:
         )
         return env
 
-    def install(self, template=None, timeout=900):
+    def install(self, template=None, timeout=900, extra_modules=()):
         """Create the database with the addon installed (without demo data).
 
         ``template`` (development only) clones an existing database and upgrades the
-        addon instead of installing it from scratch.
+        addon instead of installing it from scratch; ``extra_modules`` are installed
+        with the addon (e.g. :func:`chart_modules`).
         """
         log = self.workdir / "install.log"
         if template:
             clone_database(template, self.db)
             action = ["-u", "cartona_marketplace"]
+            if extra_modules:
+                action += ["-i", ",".join(extra_modules)]
         else:
-            action = ["-i", "cartona_marketplace", "--without-demo=all"]
+            modules = ",".join(["cartona_marketplace", *extra_modules])
+            action = ["-i", modules, "--without-demo=all"]
         command = (
             self._base_command()
             + action
@@ -743,14 +747,42 @@ def job_functions(rpc, *jobs):
     return ids
 
 
+#: Egypt's chart of accounts (module, template), as the money tests use it.
+CHART = ("l10n_eg", "eg")
+
+
+def chart_modules():
+    """The modules of :data:`CHART` when the Odoo tree has them, to install with the
+    addon: invoices need a real chart of accounts."""
+    src = odoo_src()
+    return [CHART[0]] if src and (src / "addons" / CHART[0]).is_dir() else []
+
+
+def load_chart(rpc, company_id):
+    """Put :data:`CHART` on the company (before any accounting entry: the chart
+    Odoo guessed at install is replaced); nothing when its module is not installed.
+    Returns the company's chart template code."""
+    module, template = CHART
+    installed = rpc.search_count(
+        "ir.module.module", [("name", "=", module), ("state", "=", "installed")]
+    )
+    current = rpc.read("res.company", [company_id], ["chart_template"])[0]
+    if installed and current["chart_template"] != template:
+        rpc.call("account.chart.template", "try_loading", [], template, company_id)
+        current = rpc.read("res.company", [company_id], ["chart_template"])[0]
+    return current["chart_template"]
+
+
 def setup_world(rpc, retailers=8, products=3):
-    """Retry pattern for fast tests, storable products with stock, retailers."""
+    """Retry pattern for fast tests, the chart of accounts (:func:`load_chart`),
+    storable products with stock, retailers."""
     rpc.write(
         "queue.job.function",
         job_functions(rpc, STATUS_JOB),
         {"edit_retry_pattern": str(FAST_RETRY_PATTERN)},
     )
     company_id = rpc.read("res.users", [rpc.uid], ["company_id"])[0]["company_id"][0]
+    load_chart(rpc, company_id)
     if "stock_move_sms_validation" in rpc.call("res.company", "fields_get", []):
         # No SMS to retailers when a delivery is validated (it would leave 127.0.0.1).
         rpc.write("res.company", [company_id], {"stock_move_sms_validation": False})
@@ -1279,6 +1311,25 @@ def _request_problems(name, order, requests_, order_logs, history):
 
 def failed_jobs(rpc, orders):
     return jobs(rpc.db, orders, ("failed",))
+
+
+def requeue_dead_jobs(db, uuids, timeout=30):
+    """After a kill and a restart: wake the job runner once the dead jobs ``uuids``
+    are past queue_job's 10-second grace, so that it sets them back to pending at
+    once (it would otherwise wait for its next loop, up to 60 s; see test_crash)."""
+    if not uuids:
+        return
+    wait_until(
+        lambda: sql(
+            db,
+            "SELECT bool_and(date_enqueued < now() AT TIME ZONE 'utc' "
+            "- INTERVAL '10 sec') FROM queue_job WHERE uuid IN %s",
+            (tuple(uuids),),
+        )[0][0],
+        timeout,
+        message="the 10 s grace of queue_job's dead-job requeue",
+    )
+    sql(db, "SELECT pg_notify('queue_job', 'e2e-wake-up')")
 
 
 def inbound_jobs(db, states=OPEN_JOB_STATES):

@@ -264,8 +264,15 @@ def test_receipt_and_sales_stream_converge_with_faults(
 ):
     db = odoo.db
     sandbox = catalog_sandbox
+    # Cartona's prices exclude taxes here: the catalog sends the list price as is
+    # (with them included it adds the products' VAT, tested in the Odoo tests).
     config_id = e2e.create_config(
-        rpc, sandbox, "Cartona e2e catalog", auth_token=TOKEN, catalog_batch_size=100
+        rpc,
+        sandbox,
+        "Cartona e2e catalog",
+        auth_token=TOKEN,
+        catalog_batch_size=100,
+        cartona_prices_include_taxes=False,
     )
     received = _products(rpc, PRODUCTS)
     sold = _products(rpc, SOLD, first=PRODUCTS)

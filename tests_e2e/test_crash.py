@@ -53,19 +53,7 @@ def _kill_mid_run(rpc, sandbox, odoo, orders, act):
     sandbox.state.clear_faults()
     odoo.start()
     rpc.reconnect()
-    if in_flight:
-        uuids = tuple(job[0] for job in in_flight)
-        e2e.wait_until(
-            lambda: e2e.sql(
-                odoo.db,
-                "SELECT bool_and(date_enqueued < now() AT TIME ZONE 'utc' "
-                "- INTERVAL '10 sec') FROM queue_job WHERE uuid IN %s",
-                (uuids,),
-            )[0][0],
-            30,
-            message="the 10 s grace of queue_job's dead-job requeue",
-        )
-        e2e.sql(odoo.db, "SELECT pg_notify('queue_job', 'e2e-wake-up')")
+    e2e.requeue_dead_jobs(odoo.db, [job[0] for job in in_flight])
     return in_flight
 
 
