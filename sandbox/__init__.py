@@ -9,7 +9,12 @@ from Python::
 See :mod:`.server` for the routes and :mod:`.faults` for fault injection.
 """
 
-from .demo import DEFAULT_PRODUCT_IDS, demo_orders, demo_products
+from .demo import (
+    DEFAULT_PRODUCT_IDS,
+    delivered_demo_orders,
+    demo_orders,
+    demo_products,
+)
 from .faults import FAULT_KINDS
 from .server import DEFAULT_TOKEN, SandboxServer
 from .state import DEFAULT_OTP, SandboxRejection, SandboxState
@@ -22,6 +27,7 @@ __all__ = [
     "SandboxRejection",
     "SandboxServer",
     "SandboxState",
+    "delivered_demo_orders",
     "demo_orders",
     "demo_products",
 ]

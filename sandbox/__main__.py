@@ -6,7 +6,12 @@ import logging
 import signal
 import sys
 
-from .demo import DEFAULT_PRODUCT_IDS, demo_orders, demo_products
+from .demo import (
+    DEFAULT_PRODUCT_IDS,
+    delivered_demo_orders,
+    demo_orders,
+    demo_products,
+)
 from .server import DEFAULT_TOKEN, SandboxServer
 
 
@@ -22,6 +27,11 @@ def _parser():
         "--orders", help="JSON file: a list of orders or {'orders': [...]}"
     )
     parser.add_argument("--seed-demo", action="store_true", help="load the demo orders")
+    parser.add_argument(
+        "--seed-delivered",
+        action="store_true",
+        help="also load four orders Cartona delivered, one per payment mix",
+    )
     parser.add_argument(
         "--product-ids",
         default=",".join(DEFAULT_PRODUCT_IDS),
@@ -51,6 +61,8 @@ def main(argv=None):
     orders = _load_orders(args.orders) if args.orders else []
     if args.seed_demo:
         orders += demo_orders(product_ids)
+    if args.seed_delivered:
+        orders += delivered_demo_orders(product_ids)
     server = SandboxServer(
         host=args.host,
         port=args.port,

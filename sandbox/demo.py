@@ -208,3 +208,42 @@ def demo_orders(product_ids=DEFAULT_PRODUCT_IDS, today=None):
             estimated_delivery_day=day[1],
         ),
     ]
+
+
+def delivered_demo_orders(product_ids=DEFAULT_PRODUCT_IDS, today=None):
+    """Four orders Cartona delivered, one per payment mix: cash, Cartona credit with a
+    wallet top-up, installment, wallet top-up (the demo's ``--seed-delivered``). An
+    account that invoices on delivery invoices them as it imports them, and settles
+    Cartona's share."""
+    today = today or datetime.date.today()
+    p = demo_products(product_ids)
+    mixes = [
+        ("Dm6Cs1Dl", "B04016", {}),
+        ("Dm7Cr2Dl", "B04017", {"cartona_credit": 300, "wallet_top_up": 50}),
+        ("Dm8In3Dl", "B04018", {"installment": True}),
+        ("Dm9Wt4Dl", "B04019", {"wallet_top_up": 120}),
+    ]
+    orders = []
+    for n, (hashed_id, code, money) in enumerate(mixes, start=6):
+        lines = [_line(n, 1, p[n % 6], 2), _line(n, 2, p[(n + 1) % 6], 1)]
+        if money.pop("installment", False):
+            money["installment_cost"] = sum(
+                line["selling_price"] * line["amount"] for line in lines
+            )
+        orders.append(
+            _order(
+                hashed_id,
+                _retailer(
+                    f"Delivered Market {n}",
+                    code,
+                    f"+2010000040{n:02d}",
+                    f"{n} Tahrir St, Dokki, Giza",
+                ),
+                lines,
+                status="delivered",
+                delivered_by="delivered_by_cartona",
+                delivery_day=today.isoformat(),
+                **money,
+            )
+        )
+    return orders

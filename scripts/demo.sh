@@ -195,7 +195,7 @@ PRODUCT_IDS="$("$VENV/bin/python" scripts/demo_seed.py --list-product-ids)"
 log "starting the Cartona sandbox on port $SANDBOX_PORT (log: $DEMO_DIR/sandbox.log)"
 start_background "$DEMO_DIR/sandbox.log" "$VENV/bin/python" -m sandbox \
     --host 127.0.0.1 --port "$SANDBOX_PORT" --token "$SANDBOX_TOKEN" \
-    --seed-demo --product-ids "$PRODUCT_IDS" --verbose
+    --seed-demo --seed-delivered --product-ids "$PRODUCT_IDS" --verbose
 SANDBOX_PID="$STARTED_PID"
 wait_until 30 "$SANDBOX_PID" "$DEMO_DIR/sandbox.log" "Cartona sandbox" sandbox_ok
 

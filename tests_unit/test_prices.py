@@ -35,4 +35,3 @@ def test_a_pulled_price_one_cent_away_is_a_change():
     known = view(l1=(3, 350.0))
     assert ob.pulled_changes(known, view(l1=(3, 350.01)))
     assert not ob.pulled_changes(known, view(l1=(3, 350.004)))
-

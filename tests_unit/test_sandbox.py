@@ -17,6 +17,7 @@ from sandbox import (
     FAULT_KINDS,
     SandboxRejection,
     SandboxServer,
+    delivered_demo_orders,
     demo_orders,
 )
 from tests_unit import documented as doc
@@ -924,6 +925,30 @@ def test_demo_orders_are_realistic():
         total = sum(line["selling_price"] * line["amount"] for line in lines)
         assert order["total_price"] == total
     assert len({o["hashed_id"] for o in orders}) == 5
+
+
+def test_delivered_demo_orders_pay_each_way():
+    orders = delivered_demo_orders(product_ids=["11", "12"])
+    assert {o["status"] for o in orders} == {"delivered"}
+    assert {o["delivered_by"] for o in orders} == {"delivered_by_cartona"}
+    assert [
+        (
+            bool(o["cartona_credit"]),
+            bool(o["installment_cost"]),
+            bool(o["wallet_top_up"]),
+        )
+        for o in orders
+    ] == [
+        (False, False, False),
+        (True, False, True),
+        (False, True, False),
+        (False, False, True),
+    ]
+    installment = orders[2]
+    assert installment["installment_cost"] == installment["total_price"]
+    assert not {o["hashed_id"] for o in orders} & {
+        o["hashed_id"] for o in demo_orders()
+    }
 
 
 def test_demo_default_product_ids():
